@@ -1,0 +1,1 @@
+//! What a Kubernetes cluster serves: groups, versions, preferred versions and resources.

@@ -1,0 +1,1 @@
+//! A simulated Kubernetes API server for end-to-end tests and demos.

@@ -1,0 +1,1 @@
+//! Velero's built-in restore actions as pure transforms of one object.

@@ -1,0 +1,5 @@
+//! Project chores, run as `cargo xtask <task>`.
+
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("no task yet")
+}
