@@ -1,0 +1,106 @@
+//! Runs every action that applies to an object, in [`Action::ORDER`], and gathers what they
+//! report.
+
+use godwit_versioning::GroupResource;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::json::get_str;
+use crate::{Action, AdditionalItem, Decision, Item, Problem, RestoreContext};
+
+/// An object after the built-in actions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Restored {
+    /// The object to create (meaningless when `skipped` is set).
+    pub object: Value,
+    /// Set when an action decided the object must not be restored.
+    pub skipped: Option<Skip>,
+    /// Objects to restore with this one, from the actions that ran, without duplicates.
+    pub additional_items: Vec<AdditionalItem>,
+    /// What the actions could not do.
+    pub warnings: Vec<Problem>,
+    /// Set when the PV was renamed; the executor records it in
+    /// [`RestoreContext::renamed_pvs`] so the claim follows.
+    pub renamed_pv: Option<RenamedPv>,
+}
+
+/// Why an object is not restored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skip {
+    /// The action that decided it.
+    pub action: &'static str,
+    /// Its reason.
+    pub reason: String,
+}
+
+/// A PersistentVolume created under a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenamedPv {
+    /// Its name in the backup.
+    pub original_name: String,
+    /// Its name in the target.
+    pub new_name: String,
+}
+
+/// Runs the actions that apply to `group_resource` on `object`, in [`Action::ORDER`]. A skip
+/// stops the run; the additional items and warnings gathered so far are still returned (Velero
+/// has restored such items by then too). Never fails: every problem is a warning.
+pub fn apply_all(group_resource: &GroupResource, object: Value, ctx: &RestoreContext) -> Restored {
+    let backed_up = object;
+    let mut object = backed_up.clone();
+    let mut restored = Restored {
+        object: Value::Null,
+        skipped: None,
+        additional_items: Vec::new(),
+        warnings: Vec::new(),
+        renamed_pv: None,
+    };
+    if !backed_up.is_object() {
+        restored.warnings.push(Problem::UnexpectedType {
+            object: group_resource.to_string(),
+            field: "the object".to_owned(),
+            expected: "a JSON object",
+        });
+        restored.object = object;
+        return restored;
+    }
+    let item = Item {
+        group_resource,
+        backed_up: &backed_up,
+    };
+    for action in Action::ORDER {
+        if !action.applies_to(group_resource) {
+            continue;
+        }
+        let outcome = action.apply(&mut object, &item, ctx);
+        for extra in outcome.additional_items {
+            if !restored.additional_items.contains(&extra) {
+                restored.additional_items.push(extra);
+            }
+        }
+        restored.warnings.extend(outcome.warnings);
+        if let Decision::Skip(reason) = outcome.decision {
+            restored.skipped = Some(Skip {
+                action: action.name(),
+                reason,
+            });
+            break;
+        }
+    }
+    if group_resource.is_core() && group_resource.resource == "persistentvolumes" {
+        let before = get_str(&backed_up, &["metadata", "name"]);
+        let after = get_str(&object, &["metadata", "name"]);
+        if let (Some(before), Some(after)) = (before, after)
+            && before != after
+        {
+            restored.renamed_pv = Some(RenamedPv {
+                original_name: before.to_owned(),
+                new_name: after.to_owned(),
+            });
+        }
+    }
+    restored.object = object;
+    restored
+}
