@@ -1,1 +1,25 @@
-//! What a Kubernetes cluster serves: groups, versions, preferred versions and resources.
+//! What a Kubernetes cluster serves: its API groups, each group's versions (in server order) and
+//! preferred version (as the server said it), and each group-version's resources with kind,
+//! names, scope and verbs. This is the data half of discovery; the client half fetches documents
+//! and hands them to [`DiscoveryBuilder`].
+//!
+//! Pure values in, values out: no IO, no async, no Kubernetes client.
+//!
+//! - [`Discovery`] is the model, also the compact JSON shape of the fixtures under
+//!   `fixtures/discovery/` ([`Discovery::from_json`]).
+//! - [`wire`] holds the API server's documents (legacy `/api`, `/apis`, `/apis/<g>/<v>` and
+//!   aggregated `apidiscovery.k8s.io/v2`); [`DiscoveryBuilder`] turns them into a [`Discovery`]
+//!   and a list of per-object problems.
+//! - Queries: [`Discovery::preferred_version`], [`Discovery::versions_serving`] (resource level),
+//!   [`Discovery::resource`], [`Discovery::resolve`] (user-written names, as kubectl reads them),
+//!   [`Discovery::is_backupable`], [`Discovery::is_namespaced`].
+
+mod builder;
+mod error;
+mod model;
+mod resolve;
+pub mod wire;
+
+pub use builder::DiscoveryBuilder;
+pub use error::Error;
+pub use model::{BACKUP_VERBS, Discovery, Group, ResourceInfo, ServedVersion};
