@@ -1,5 +1,38 @@
-//! Project chores, run as `cargo xtask <task>`.
+//! Project chores, run as `cargo xtask <task>` (alias in `.cargo/config.toml`).
+//!
+//! Few dependencies on purpose: xtask must build fast on a fresh machine.
 
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("no task yet")
+mod check_deps;
+mod demo;
+
+use std::process::ExitCode;
+
+const HELP: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  demo         plan a restore of the embedded fixture backup into the embedded target clusters,
+               printing the version chosen for every group-resource and the rule that chose it
+  check-deps   check ARCHITECTURE.md's dependency invariants (pure crates stay pure)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo::run(&args[1..]),
+        Some("check-deps") => check_deps::run(),
+        Some("-h" | "--help" | "help") => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown task {other:?}\n\n{HELP}")),
+        None => Err(anyhow::anyhow!("no task given\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
