@@ -47,39 +47,44 @@ pub fn run() -> anyhow::Result<()> {
 
 /// Every (pure crate, forbidden package) pair found in the dependency tree.
 pub fn violations() -> anyhow::Result<Vec<(String, String)>> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut found = Vec::new();
     for krate in PURE_CRATES {
-        let output = Command::new(&cargo)
-            .args([
-                "tree",
-                "--offline",
-                "-e",
-                "normal",
-                "--prefix",
-                "none",
-                "--format",
-                "{p}",
-            ])
-            .args(["-p", krate])
-            .output()
-            .with_context(|| format!("run cargo tree for {krate}"))?;
-        if !output.status.success() {
-            bail!(
-                "cargo tree -p {krate} failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        let tree = String::from_utf8(output.stdout).context("cargo tree printed non-UTF-8")?;
-        for dep in dependency_names(&tree) {
-            if FORBIDDEN.contains(&dep) {
-                found.push(((*krate).to_owned(), dep.to_owned()));
+        for dep in dependencies(krate)? {
+            if FORBIDDEN.contains(&dep.as_str()) {
+                found.push(((*krate).to_owned(), dep));
             }
         }
     }
     found.sort();
     found.dedup();
     Ok(found)
+}
+
+/// The names of every package in `krate`'s normal dependency tree, itself included.
+fn dependencies(krate: &str) -> anyhow::Result<Vec<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = Command::new(&cargo)
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .args(["-p", krate])
+        .output()
+        .with_context(|| format!("run cargo tree for {krate}"))?;
+    if !output.status.success() {
+        bail!(
+            "cargo tree -p {krate} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let tree = String::from_utf8(output.stdout).context("cargo tree printed non-UTF-8")?;
+    Ok(dependency_names(&tree).map(str::to_owned).collect())
 }
 
 /// Package names from `cargo tree --prefix none --format {p}` lines (`name v1.2.3 (path)`).
@@ -109,22 +114,7 @@ mod tests {
     #[test]
     fn a_forbidden_dependency_is_seen() {
         // The check must be able to fail: kubesim is an IO crate and does depend on tokio.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let output = Command::new(cargo)
-            .args([
-                "tree",
-                "--offline",
-                "-e",
-                "normal",
-                "--prefix",
-                "none",
-                "--format",
-                "{p}",
-            ])
-            .args(["-p", "godwit-kubesim"])
-            .output()
-            .unwrap();
-        let tree = String::from_utf8(output.stdout).unwrap();
-        assert!(dependency_names(&tree).any(|dep| dep == "tokio"), "{tree}");
+        let deps = dependencies("godwit-kubesim").unwrap();
+        assert!(deps.iter().any(|dep| dep == "tokio"), "{deps:?}");
     }
 }
