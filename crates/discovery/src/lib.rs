@@ -13,13 +13,19 @@
 //! - Queries: [`Discovery::preferred_version`], [`Discovery::versions_serving`] (resource level),
 //!   [`Discovery::resource`], [`Discovery::resolve`] (user-written names, as kubectl reads them),
 //!   [`Discovery::is_backupable`], [`Discovery::is_namespaced`].
+//! - With the `client` feature, `discover` fetches all of it from a live cluster, turning a
+//!   group-version that fails to answer into a warning rather than an error.
 
 mod builder;
+#[cfg(feature = "client")]
+mod client;
 mod error;
 mod model;
 mod resolve;
 pub mod wire;
 
 pub use builder::DiscoveryBuilder;
+#[cfg(feature = "client")]
+pub use client::discover;
 pub use error::Error;
 pub use model::{BACKUP_VERBS, Discovery, Group, ResourceInfo, ServedVersion};
