@@ -1,0 +1,901 @@
+//! The restore executor: fetches from the target what the planner and the restore actions need,
+//! then creates the plan's objects through the dynamic Kubernetes API, tier by tier.
+//!
+//! Steps: read the user version priorities (`enableapigroupversions` ConfigMap) and the plugin
+//! ConfigMaps from the server's namespace; list the target's PVs, nodes and ServiceAccounts for
+//! the restore actions; discover the target; plan; create the CRD tier and wait until each CRD is
+//! Established; discover again and decide the deferred group-resources; make sure the target
+//! namespaces exist; then every other tier in order. Inside a tier, objects are created
+//! concurrently with at most `concurrency` requests in flight.
+//!
+//! An object that already exists is compared with the backed-up one (see [`crate::differs`]):
+//! policy `none` skips it (with a warning when it differs), `update` merge-patches it, and
+//! ServiceAccounts are always merged. A live object that carries this restore's
+//! `velero.io/restore-name` label was created by this restore (a retried create whose first
+//! attempt was applied), so it counts as created: nothing is restored twice. Nothing is ever
+//! deleted.
+
+mod retry;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use godwit_discovery::Discovery;
+use godwit_mutators::{PluginConfigs, RestoreContext, apply_all, label_value};
+use godwit_tarball::ExtractedBackup;
+use godwit_versioning::{CONFIG_MAP_KEY, CONFIG_MAP_NAME, GroupResource, parse_user_priorities};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use serde_json::Value;
+
+use crate::compare::{RESTORE_NAME_LABEL, differs, merge_patch, merge_service_account};
+use crate::plan::{Decision, ObjectRef, Plan, PlannedObject, Tier};
+use crate::results::{
+    ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results,
+};
+use crate::{Error, ExistingResourcePolicy, RestoreSpec, plan, resolve_deferred};
+
+use retry::retrying;
+
+/// Called after every object with the progress so far.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// How the executor runs.
+#[derive(Clone)]
+pub struct ExecuteOptions {
+    /// Most requests in flight inside one tier. Default 32: a real API server's default
+    /// max-requests-inflight is 400 for all clients together, and client-go's default QPS for
+    /// one client is far below what 32 parallel creates reach, so this stays polite while
+    /// hiding most of each request's latency. 1 restores one object at a time, as Velero does.
+    pub concurrency: usize,
+    /// The namespace of the godwit (Velero) server: where the ConfigMaps are read.
+    pub server_namespace: String,
+    /// Attempts per request before a transient failure becomes final. Default 8.
+    pub max_attempts: u32,
+    /// The first retry waits about this long (doubling each time). Default 50 ms.
+    pub initial_backoff: Duration,
+    /// Waits never exceed this (unless the server asks for longer). Default 5 s.
+    pub max_backoff: Duration,
+    /// How long to wait for a restored CRD to become Established. Default 60 s (Velero waits
+    /// up to its resource timeout, one minute by default).
+    pub crd_established_timeout: Duration,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions {
+            concurrency: 32,
+            server_namespace: "velero".to_owned(),
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+            crd_established_timeout: Duration::from_secs(60),
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecuteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecuteOptions")
+            .field("concurrency", &self.concurrency)
+            .field("server_namespace", &self.server_namespace)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff", &self.initial_backoff)
+            .field("max_backoff", &self.max_backoff)
+            .field("crd_established_timeout", &self.crd_established_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Restores an extracted backup into the cluster behind `client`. Never fails as a whole: a
+/// restore that cannot run ends in [`Phase::Failed`] with the reason in the velero errors.
+pub async fn restore(
+    client: &kube::Client,
+    backup: &ExtractedBackup,
+    spec: RestoreSpec,
+    options: &ExecuteOptions,
+) -> RestoreResult {
+    let mut run = Run::new(client, spec, options);
+    if let Err(error) = run.execute(backup).await {
+        run.result.phase = Phase::Failed;
+        run.result.errors.add_velero(error.to_string());
+        run.log(format!("restore failed: {error}"));
+    }
+    run.result.finish();
+    let counts = run.result.counts;
+    run.log(format!(
+        "restore {:?}: {:?}, {} created, {} updated, {} skipped, {} failed",
+        run.spec.restore_name,
+        run.result.phase,
+        counts.created,
+        counts.updated,
+        counts.skipped,
+        counts.failed
+    ));
+    run.result
+}
+
+/// The plan a restore would carry out against the target as it is now (`godwit restore plan`):
+/// reads the user version priorities and discovery, and writes nothing. Group-resources whose
+/// CRD the backup holds stay [`Decision::Deferred`]. Warnings about the request (skipped
+/// priority lines, discovery problems) are in [`Plan::warnings`]. `Err` lists what makes the
+/// request invalid, or holds the one reason the target could not be read.
+pub async fn dry_run(
+    client: &kube::Client,
+    backup: &ExtractedBackup,
+    spec: RestoreSpec,
+    options: &ExecuteOptions,
+) -> Result<Plan, Vec<Error>> {
+    let mut run = Run::new(client, spec, options);
+    let server_namespace = options.server_namespace.clone();
+    if run.spec.enable_api_group_versions {
+        run.read_user_priorities(&server_namespace)
+            .await
+            .map_err(|e| vec![e])?;
+    }
+    let discovery = run.discover().await.map_err(|e| vec![e])?;
+    let mut plan = plan(backup, &discovery, &run.spec)?;
+    let mut warnings: Vec<String> = run.result.warnings.all().map(str::to_owned).collect();
+    warnings.append(&mut plan.warnings);
+    plan.warnings = warnings;
+    Ok(plan)
+}
+
+/// One restore in progress.
+struct Run {
+    client: kube::Client,
+    options: ExecuteOptions,
+    spec: RestoreSpec,
+    result: RestoreResult,
+    progress: Progress,
+}
+
+/// One object ready to create: the restore actions already ran.
+struct Job {
+    object: ObjectRef,
+    target_namespace: Option<String>,
+    name: String,
+    body: Value,
+}
+
+/// What creating one object came to.
+struct Done {
+    outcome: Outcome,
+    message: Option<String>,
+    warning: Option<String>,
+    error: Option<String>,
+}
+
+impl Done {
+    fn new(outcome: Outcome) -> Self {
+        Done {
+            outcome,
+            message: None,
+            warning: None,
+            error: None,
+        }
+    }
+}
+
+impl Run {
+    fn new(client: &kube::Client, spec: RestoreSpec, options: &ExecuteOptions) -> Self {
+        Run {
+            client: client.clone(),
+            options: options.clone(),
+            result: RestoreResult {
+                phase: Phase::Completed,
+                warnings: Results::default(),
+                errors: Results::default(),
+                outcomes: Vec::new(),
+                counts: RestoreCounts::default(),
+                log: Vec::new(),
+                plan: None,
+            },
+            progress: Progress::default(),
+            spec,
+        }
+    }
+
+    fn log(&mut self, line: String) {
+        tracing::info!(restore = %self.spec.restore_name, "{line}");
+        self.result.log.push(line);
+    }
+
+    fn kube_error(action: impl Into<String>) -> impl FnOnce(kube::Error) -> Error {
+        let action = action.into();
+        move |source| Error::Kube { action, source }
+    }
+
+    async fn execute(&mut self, backup: &ExtractedBackup) -> Result<(), Error> {
+        let server_namespace = self.options.server_namespace.clone();
+        if self.spec.enable_api_group_versions {
+            self.read_user_priorities(&server_namespace).await?;
+        }
+        let mut ctx = self.restore_context(&server_namespace).await?;
+        let mut discovery = self.discover().await?;
+
+        let mut plan = match plan(backup, &discovery, &self.spec) {
+            Ok(plan) => plan,
+            Err(problems) => {
+                self.result.phase = Phase::Failed;
+                for problem in problems {
+                    self.result
+                        .errors
+                        .add_velero(format!("invalid restore: {problem}"));
+                }
+                return Ok(());
+            }
+        };
+        for warning in &plan.warnings {
+            self.result.warnings.add_velero(warning.clone());
+        }
+        self.progress.total_items = plan.object_count();
+        self.log_decisions(&plan, false);
+        self.record_unrestored(&plan, false);
+
+        let crds = godwit_ordering::custom_resource_definitions();
+        let mut tiers = std::mem::take(&mut plan.tiers);
+        if let Some(position) = tiers.iter().position(|t| t.group_resource == crds) {
+            let crd_tier = tiers.remove(position);
+            let crd_tier = self.restore_tier(&discovery, crd_tier, &mut ctx).await;
+            // Wait for the CRDs that are in the target now (created, updated or already there).
+            let names: Vec<String> = self
+                .result
+                .outcomes
+                .iter()
+                .filter(|o| o.object.group_resource == crds && o.outcome != Outcome::Failed)
+                .map(|o| o.object.name.clone())
+                .collect();
+            self.wait_established(&names).await;
+            plan.tiers.push(crd_tier);
+        }
+        let deferred: BTreeSet<GroupResource> = tiers
+            .iter()
+            .filter(|t| matches!(t.decision, Decision::Deferred { .. }))
+            .map(|t| t.group_resource.clone())
+            .collect();
+        if !deferred.is_empty() {
+            discovery = self.discover_serving(&deferred).await?;
+            let mut second = Plan {
+                tiers,
+                skipped: Vec::new(),
+                failed: Vec::new(),
+                ..plan.clone()
+            };
+            resolve_deferred(&mut second, backup, &discovery, &self.spec);
+            let decided = Plan {
+                tiers: second
+                    .tiers
+                    .iter()
+                    .filter(|t| deferred.contains(&t.group_resource))
+                    .cloned()
+                    .collect(),
+                ..second.clone()
+            };
+            self.log_decisions(&decided, true);
+            self.record_unrestored(&decided, true);
+            plan.failed.extend(second.failed);
+            tiers = second.tiers;
+        }
+
+        self.ensure_namespaces(&plan, &mut ctx).await;
+        for tier in tiers {
+            let tier = self.restore_tier(&discovery, tier, &mut ctx).await;
+            plan.tiers.push(tier);
+        }
+        self.result.plan = Some(plan);
+        Ok(())
+    }
+
+    async fn read_user_priorities(&mut self, namespace: &str) -> Result<(), Error> {
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &core_resource("configmaps", "ConfigMap"),
+        );
+        let found = retrying(&self.options, || api.get_opt(CONFIG_MAP_NAME))
+            .await
+            .map_err(Self::kube_error(format!(
+                "read configmap {namespace}/{CONFIG_MAP_NAME}"
+            )))?;
+        let Some(config_map) = found else {
+            return Ok(());
+        };
+        let text = config_map
+            .data
+            .get("data")
+            .and_then(|d| d.get(CONFIG_MAP_KEY))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (priorities, invalid) = parse_user_priorities(text);
+        for line in invalid {
+            self.result.warnings.add_velero(line.to_string());
+        }
+        self.spec.user_priorities = priorities;
+        Ok(())
+    }
+
+    /// The restore actions' context: mappings, plugin ConfigMaps, the target's PVs, nodes and
+    /// ServiceAccounts.
+    async fn restore_context(&mut self, namespace: &str) -> Result<RestoreContext, Error> {
+        let config_maps: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            namespace,
+            &core_resource("configmaps", "ConfigMap"),
+        );
+        let params = ListParams::default().labels(godwit_mutators::PLUGIN_CONFIG_LABEL);
+        let listed = retrying(&self.options, || config_maps.list(&params))
+            .await
+            .map_err(Self::kube_error(format!(
+                "list plugin configmaps in {namespace}"
+            )))?;
+        let values: Vec<Value> = listed
+            .items
+            .iter()
+            .filter_map(|cm| serde_json::to_value(cm).ok())
+            .collect();
+        let (configs, problems) = PluginConfigs::from_config_maps(&values);
+        for problem in problems {
+            self.result.warnings.add_velero(problem.to_string());
+        }
+
+        let mut ctx = RestoreContext::new(&self.spec.backup_name, &self.spec.restore_name)
+            .with_plugin_configs(configs);
+        ctx.namespace_mapping = self.spec.namespace_mapping.clone();
+        ctx.preserve_node_ports = self.spec.preserve_node_ports;
+        let list_names = |plural: &'static str, kind: &'static str| {
+            let api: Api<DynamicObject> =
+                Api::all_with(self.client.clone(), &core_resource(plural, kind));
+            let options = self.options.clone();
+            async move {
+                let params = ListParams::default();
+                let listed = retrying(&options, || api.list(&params))
+                    .await
+                    .map_err(Self::kube_error(format!("list {plural} in the target")))?;
+                Ok::<_, Error>(
+                    listed
+                        .items
+                        .into_iter()
+                        .filter_map(|o| {
+                            let name = o.metadata.name?;
+                            Some((o.metadata.namespace.unwrap_or_default(), name))
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        ctx.existing_pv_names = list_names("persistentvolumes", "PersistentVolume")
+            .await?
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
+        ctx.nodes = list_names("nodes", "Node")
+            .await?
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
+        for (namespace, name) in list_names("serviceaccounts", "ServiceAccount").await? {
+            ctx.service_accounts
+                .entry(namespace)
+                .or_default()
+                .insert(name);
+        }
+        Ok(ctx)
+    }
+
+    async fn discover(&mut self) -> Result<Discovery, Error> {
+        let (discovery, problems) = godwit_discovery::discover(&self.client).await?;
+        for problem in problems {
+            self.result
+                .warnings
+                .add_velero(format!("discovery of the target: {problem}"));
+        }
+        Ok(discovery)
+    }
+
+    /// Discovers the target again after CRDs were established. An API server may publish a new
+    /// CRD's group in discovery a moment after Established, so this asks again (for up to about
+    /// five seconds) until every wanted group-resource is served; what is still missing then is
+    /// decided as not served.
+    async fn discover_serving(
+        &mut self,
+        wanted: &BTreeSet<GroupResource>,
+    ) -> Result<Discovery, Error> {
+        for _ in 0..10 {
+            let (discovery, _) = godwit_discovery::discover(&self.client).await?;
+            if wanted
+                .iter()
+                .all(|gr| !discovery.versions_serving(gr).is_empty())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        self.discover().await
+    }
+
+    /// Logs, per group-resource, the version chosen and the rule (or why none).
+    fn log_decisions(&mut self, plan: &Plan, second_step: bool) {
+        let step = if second_step {
+            " (after CRDs were restored)"
+        } else {
+            ""
+        };
+        for tier in &plan.tiers {
+            let line = match &tier.decision {
+                Decision::Chosen { choice, .. } => format!("{choice}{step}"),
+                Decision::Deferred {
+                    custom_resource_definition,
+                    ..
+                } => format!(
+                    "{}: deferred until CRD {custom_resource_definition} is established",
+                    tier.group_resource
+                ),
+                Decision::Failed { error, .. } => format!("{}: {error}{step}", tier.group_resource),
+            };
+            self.log(line);
+        }
+    }
+
+    /// Records the plan's skipped and failed objects as outcomes (and the failures as errors).
+    /// `counted`: the objects were part of the progress total (deferred tiers that failed).
+    fn record_unrestored(&mut self, plan: &Plan, counted: bool) {
+        for skipped in &plan.skipped {
+            self.result.outcomes.push(ObjectOutcome {
+                object: skipped.object.clone(),
+                target_namespace: skipped.target_namespace.clone(),
+                version: None,
+                outcome: Outcome::Skipped,
+                message: Some(skipped.reason.clone()),
+            });
+        }
+        for failed in &plan.failed {
+            self.result.errors.add(
+                failed.target_namespace.as_deref(),
+                format!("error restoring {}: {}", failed.object, failed.reason),
+            );
+            self.result.outcomes.push(ObjectOutcome {
+                object: failed.object.clone(),
+                target_namespace: failed.target_namespace.clone(),
+                version: None,
+                outcome: Outcome::Failed,
+                message: Some(failed.reason.clone()),
+            });
+            if counted {
+                self.advance();
+            }
+        }
+    }
+
+    fn advance(&mut self) {
+        self.progress.items_restored += 1;
+        if let Some(progress) = &self.options.progress {
+            progress(self.progress);
+        }
+    }
+
+    /// Waits until each CRD reports Established, or the timeout passes (then a warning).
+    async fn wait_established(&mut self, names: &[String]) {
+        let crds: Api<DynamicObject> = Api::all_with(
+            self.client.clone(),
+            &ApiResource {
+                group: "apiextensions.k8s.io".to_owned(),
+                version: "v1".to_owned(),
+                api_version: "apiextensions.k8s.io/v1".to_owned(),
+                kind: "CustomResourceDefinition".to_owned(),
+                plural: "customresourcedefinitions".to_owned(),
+            },
+        );
+        let deadline = Instant::now() + self.options.crd_established_timeout;
+        for name in names {
+            loop {
+                let live = retrying(&self.options, || crds.get_opt(name)).await;
+                if let Ok(Some(crd)) = &live
+                    && established(&crd.data)
+                {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    let message = format!(
+                        "CRD {name} did not become Established within {:?}; its custom resources \
+                         may fail to restore",
+                        self.options.crd_established_timeout
+                    );
+                    self.result.warnings.add(None, message.clone());
+                    self.log(message);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    /// Creates the plan's namespaces that are missing, from the backed-up Namespace when there
+    /// is one. An existing namespace is left as it is.
+    async fn ensure_namespaces(&mut self, plan: &Plan, ctx: &mut RestoreContext) {
+        let namespaces = godwit_ordering::namespaces();
+        let api: Api<DynamicObject> = Api::all_with(
+            self.client.clone(),
+            &core_resource("namespaces", "Namespace"),
+        );
+        for planned in &plan.namespaces {
+            let restored = apply_all(&namespaces, planned.to_object(), ctx);
+            let object = ObjectRef {
+                group_resource: namespaces.clone(),
+                namespace: None,
+                name: planned
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| planned.name.clone()),
+            };
+            let params = PostParams::default();
+            let created = match serde_json::from_value::<DynamicObject>(restored.object) {
+                Ok(body) => retrying(&self.options, || api.create(&params, &body)).await,
+                Err(err) => {
+                    self.result
+                        .errors
+                        .add_velero(format!("namespace {}: {err}", planned.name));
+                    continue;
+                }
+            };
+            let (outcome, message) = match created {
+                Ok(_) => (Outcome::Created, None),
+                Err(err) if already_exists(&err) => (
+                    Outcome::Skipped,
+                    Some("namespace already exists".to_owned()),
+                ),
+                Err(err) => {
+                    let message = format!("error creating namespace {}: {err}", planned.name);
+                    self.result.errors.add_velero(message.clone());
+                    (Outcome::Failed, Some(message))
+                }
+            };
+            self.result.outcomes.push(ObjectOutcome {
+                object,
+                target_namespace: None,
+                version: Some("v1".to_owned()),
+                outcome,
+                message,
+            });
+        }
+    }
+
+    /// Runs the restore actions on a tier's objects, then creates them concurrently. Returns the
+    /// tier (for the executed plan).
+    async fn restore_tier(
+        &mut self,
+        discovery: &Discovery,
+        tier: Tier,
+        ctx: &mut RestoreContext,
+    ) -> Tier {
+        let Some(choice) = tier.decision.choice().cloned() else {
+            return tier;
+        };
+        let group_resource = tier.group_resource.clone();
+        let Some(resource) = api_resource(discovery, &group_resource, &choice.version) else {
+            let reason = format!(
+                "the target no longer serves {group_resource} at {}; discover again and retry",
+                choice.version
+            );
+            for object in &tier.objects {
+                self.finish_object(
+                    object_ref(&group_resource, object),
+                    object.target_namespace.clone(),
+                    &choice.version,
+                    Done {
+                        error: Some(reason.clone()),
+                        message: Some(reason.clone()),
+                        ..Done::new(Outcome::Failed)
+                    },
+                );
+            }
+            return tier;
+        };
+        let mut jobs = Vec::with_capacity(tier.objects.len());
+        for object in &tier.objects {
+            let restored = apply_all(&group_resource, object.object.clone(), ctx);
+            let reference = object_ref(&group_resource, object);
+            for warning in &restored.warnings {
+                self.result.warnings.add(
+                    object.target_namespace.as_deref(),
+                    format!("{reference}: {warning}"),
+                );
+            }
+            if let Some(skip) = restored.skipped {
+                let message = format!("skipped by restore action {}: {}", skip.action, skip.reason);
+                self.finish_object(
+                    reference,
+                    object.target_namespace.clone(),
+                    &choice.version,
+                    Done {
+                        message: Some(message),
+                        ..Done::new(Outcome::Skipped)
+                    },
+                );
+                continue;
+            }
+            if let Some(renamed) = &restored.renamed_pv {
+                ctx.renamed_pvs
+                    .insert(renamed.original_name.clone(), renamed.new_name.clone());
+            }
+            let mut body = restored.object;
+            body["apiVersion"] = Value::String(resource.api_version.clone());
+            let name = body
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or(&object.name)
+                .to_owned();
+            if group_resource.is_core() && group_resource.resource == "serviceaccounts" {
+                ctx.service_accounts
+                    .entry(object.target_namespace.clone().unwrap_or_default())
+                    .or_default()
+                    .insert(name.clone());
+            }
+            jobs.push(Job {
+                object: reference,
+                target_namespace: object.target_namespace.clone(),
+                name,
+                body,
+            });
+        }
+
+        let policy = self.spec.existing_resource_policy;
+        let restore_label = label_value(&self.spec.restore_name);
+        let service_account =
+            group_resource.is_core() && group_resource.resource == "serviceaccounts";
+        let client = self.client.clone();
+        let options = self.options.clone();
+        let concurrency = self.options.concurrency.max(1);
+        let mut counts = BTreeMap::<Outcome, usize>::new();
+        let mut done = futures::stream::iter(jobs)
+            .map(|job| {
+                let api: Api<DynamicObject> = match &job.target_namespace {
+                    Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
+                    None => Api::all_with(client.clone(), &resource),
+                };
+                let options = &options;
+                let restore_label = &restore_label;
+                async move {
+                    let done =
+                        create_one(&api, &job, policy, service_account, restore_label, options)
+                            .await;
+                    (job, done)
+                }
+            })
+            .buffer_unordered(concurrency);
+        while let Some((job, outcome)) = done.next().await {
+            *counts.entry(outcome.outcome).or_default() += 1;
+            self.finish_object(job.object, job.target_namespace, &choice.version, outcome);
+        }
+        drop(done);
+        let summary: Vec<String> = counts
+            .iter()
+            .map(|(o, n)| format!("{n} {o:?}").to_lowercase())
+            .collect();
+        self.log(format!(
+            "{group_resource} at {}: {}",
+            choice.version,
+            if summary.is_empty() {
+                "nothing to create".to_owned()
+            } else {
+                summary.join(", ")
+            }
+        ));
+        tier
+    }
+
+    fn finish_object(
+        &mut self,
+        object: ObjectRef,
+        target_namespace: Option<String>,
+        version: &str,
+        done: Done,
+    ) {
+        if let Some(warning) = &done.warning {
+            self.result
+                .warnings
+                .add(target_namespace.as_deref(), warning.clone());
+        }
+        if let Some(error) = &done.error {
+            self.result.errors.add(
+                target_namespace.as_deref(),
+                format!("error restoring {object}: {error}"),
+            );
+        }
+        self.result.outcomes.push(ObjectOutcome {
+            object,
+            target_namespace,
+            version: Some(version.to_owned()),
+            outcome: done.outcome,
+            message: done.message.or(done.warning).or(done.error),
+        });
+        self.advance();
+    }
+}
+
+/// Creates one object, handling an existing one by the policy; see the module docs.
+async fn create_one(
+    api: &Api<DynamicObject>,
+    job: &Job,
+    policy: ExistingResourcePolicy,
+    service_account: bool,
+    restore_label: &str,
+    options: &ExecuteOptions,
+) -> Done {
+    let failed = |error: String| Done {
+        error: Some(error),
+        ..Done::new(Outcome::Failed)
+    };
+    let body: DynamicObject = match serde_json::from_value(job.body.clone()) {
+        Ok(body) => body,
+        Err(err) => {
+            return failed(format!(
+                "the object is not a valid Kubernetes object: {err}"
+            ));
+        }
+    };
+    let params = PostParams::default();
+    match retrying(options, || api.create(&params, &body)).await {
+        Ok(_) => return Done::new(Outcome::Created),
+        Err(error) if already_exists(&error) => {}
+        Err(error) => return failed(api_message(&error)),
+    }
+    let live = match retrying(options, || api.get(&job.name)).await {
+        Ok(live) => live,
+        Err(error) => {
+            return failed(format!(
+                "it already exists, and reading the live object failed: {}",
+                api_message(&error)
+            ));
+        }
+    };
+    let live = match serde_json::to_value(&live) {
+        Ok(live) => live,
+        Err(err) => return failed(format!("cannot read the live object: {err}")),
+    };
+    // Created by this very restore: an earlier attempt was applied though its answer was lost.
+    if live
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| l.get(RESTORE_NAME_LABEL))
+        .and_then(Value::as_str)
+        == Some(restore_label)
+    {
+        return Done::new(Outcome::Created);
+    }
+    let kind = job
+        .body
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("object");
+    let patch = |patch: Value| async move {
+        let params = PatchParams::default();
+        let patch = Patch::Merge(&patch);
+        retrying(options, || api.patch(&job.name, &params, &patch)).await
+    };
+    if service_account {
+        return match merge_service_account(&live, &job.body) {
+            None => Done {
+                message: Some("already exists; nothing to merge".to_owned()),
+                ..Done::new(Outcome::Skipped)
+            },
+            Some(changes) => match patch(changes).await {
+                Ok(_) => Done {
+                    message: Some(
+                        "already exists; merged the backed-up secrets, labels and annotations"
+                            .to_owned(),
+                    ),
+                    ..Done::new(Outcome::Updated)
+                },
+                Err(error) => Done {
+                    warning: Some(format!(
+                        "could not merge {kind} {:?} into the live one: {}",
+                        job.name,
+                        api_message(&error)
+                    )),
+                    ..Done::new(Outcome::Skipped)
+                },
+            },
+        };
+    }
+    if !differs(&live, &job.body) {
+        return Done {
+            message: Some("already exists and matches the backup".to_owned()),
+            ..Done::new(Outcome::Skipped)
+        };
+    }
+    match policy {
+        ExistingResourcePolicy::None => Done {
+            warning: Some(format!(
+                "could not restore, {kind} {:?} already exists and differs from the backed-up \
+                 version; restore with --existing-resource-policy=update to patch it",
+                job.name
+            )),
+            ..Done::new(Outcome::Skipped)
+        },
+        ExistingResourcePolicy::Update => match patch(merge_patch(&live, &job.body)).await {
+            Ok(_) => Done {
+                message: Some("already existed; patched to match the backup".to_owned()),
+                ..Done::new(Outcome::Updated)
+            },
+            Err(error) => Done {
+                warning: Some(format!(
+                    "could not patch the existing {kind} {:?} to match the backup: {}",
+                    job.name,
+                    api_message(&error)
+                )),
+                ..Done::new(Outcome::Skipped)
+            },
+        },
+    }
+}
+
+/// `AlreadyExists` (409 with that reason; a 409 `Conflict` is something else).
+fn already_exists(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 409 && status.reason == "AlreadyExists")
+}
+
+/// The API server's message for an API error, the client's otherwise.
+fn api_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a CRD's status says `Established: True`.
+fn established(crd: &Value) -> bool {
+    crd.get("status")
+        .and_then(|s| s.get("conditions"))
+        .and_then(Value::as_array)
+        .is_some_and(|conditions| {
+            conditions.iter().any(|c| {
+                c.get("type").and_then(Value::as_str) == Some("Established")
+                    && c.get("status").and_then(Value::as_str) == Some("True")
+            })
+        })
+}
+
+/// The dynamic API resource of a group-resource at a version, from discovery (its plural and
+/// kind are the server's, never guessed).
+fn api_resource(
+    discovery: &Discovery,
+    group_resource: &GroupResource,
+    version: &str,
+) -> Option<ApiResource> {
+    let info = discovery.resource(group_resource, version)?;
+    Some(ApiResource {
+        group: group_resource.group.clone(),
+        version: version.to_owned(),
+        api_version: match group_resource.group.as_str() {
+            "" => version.to_owned(),
+            group => format!("{group}/{version}"),
+        },
+        kind: info.kind.clone(),
+        plural: info.name.clone(),
+    })
+}
+
+/// A core `v1` resource whose plural and kind every API server has had for a decade.
+fn core_resource(plural: &str, kind: &str) -> ApiResource {
+    ApiResource {
+        group: String::new(),
+        version: "v1".to_owned(),
+        api_version: "v1".to_owned(),
+        kind: kind.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+fn object_ref(group_resource: &GroupResource, object: &PlannedObject) -> ObjectRef {
+    ObjectRef {
+        group_resource: group_resource.clone(),
+        namespace: object.namespace.clone(),
+        name: object.name.clone(),
+    }
+}

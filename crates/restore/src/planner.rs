@@ -1,0 +1,560 @@
+//! The restore planner: pure decisions over plain data. Given an extracted backup, the target's
+//! discovery and the restore spec, it returns the [`Plan`]: tiers in restore order, each with the
+//! version chosen for its group-resource (SPEC.md section 4) and the objects that pass the
+//! filters (section 5), plus every object skipped or failing and why.
+//!
+//! No async, no Kubernetes client: the executor fetches discovery and passes it in. Reading the
+//! backup goes through the tarball reader, from files already extracted to disk.
+//!
+//! Groups served by a CRD that the backup itself holds are not guessed: [`plan`] marks them
+//! [`Decision::Deferred`], and [`resolve_deferred`] decides them once the executor has created
+//! those CRDs and discovered the target again.
+
+use std::collections::BTreeMap;
+
+use godwit_discovery::Discovery;
+use godwit_ordering::{PlainResolver, PriorityEntry, Resolver, restore_order};
+use godwit_tarball::{ExtractedBackup, GroupResourceIndex, VersionDir};
+use godwit_versioning::{
+    Choice, GroupResource, Outcome, Rule, Versions, choose_version, choose_without_group_versions,
+};
+use serde_json::Value;
+
+use crate::filter::{Filters, non_restorable};
+use crate::plan::{Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, Tier, Unrestored};
+use crate::{Error, RestoreSpec};
+
+/// `customresourcedefinitions.apiextensions.k8s.io`.
+fn crds() -> GroupResource {
+    godwit_ordering::custom_resource_definitions()
+}
+
+/// Plans a restore. `Err` only when the request itself is invalid (every problem listed);
+/// everything that goes wrong for single objects or group-resources is in the plan.
+pub fn plan(
+    backup: &ExtractedBackup,
+    target: &Discovery,
+    spec: &RestoreSpec,
+) -> Result<Plan, Vec<Error>> {
+    let index = backup.index();
+    let group_resources: Vec<GroupResource> = index.group_resources.keys().cloned().collect();
+    let filters = Filters::new(spec, target, &group_resources)?;
+    let mut plan = Plan {
+        backup_name: spec.backup_name.clone(),
+        restore_name: spec.restore_name.clone(),
+        enable_api_group_versions: spec.enable_api_group_versions,
+        namespaces: Vec::new(),
+        tiers: Vec::new(),
+        skipped: Vec::new(),
+        failed: Vec::new(),
+        warnings: filters.warnings.clone(),
+    };
+    let plain = PlainResolver::new(&group_resources);
+    let resolver = |entry: &PriorityEntry| {
+        target
+            .resolve(entry.as_str())
+            .ok()
+            .or_else(|| plain.resolve(entry))
+    };
+    let order = restore_order(&group_resources, &spec.resource_priorities, &resolver);
+
+    // The CRDs this restore creates, by the group-resource they serve.
+    let mut restored_crds: BTreeMap<GroupResource, String> = BTreeMap::new();
+    let mut backed_up_namespaces: BTreeMap<String, Value> = BTreeMap::new();
+    for ordered in order.ordered {
+        let group_resource = ordered.group_resource;
+        let Some(gr_index) = index.group_resource(&group_resource) else {
+            continue;
+        };
+        if group_resource == godwit_ordering::namespaces() {
+            let namespaces = read_objects(backup, &group_resource, gr_index, &mut plan);
+            for namespace in namespaces {
+                backed_up_namespaces.insert(namespace.name, namespace.object);
+            }
+            continue;
+        }
+        let ctx = TierContext {
+            backup,
+            target,
+            spec,
+            filters: &filters,
+            restored_crds: &restored_crds,
+        };
+        let Some(tier) = ctx.plan_tier(
+            &group_resource,
+            gr_index,
+            ordered.placement.to_string(),
+            &mut plan,
+        ) else {
+            continue;
+        };
+        if group_resource == crds() {
+            for object in &tier.objects {
+                if let Some(served) = served_by_crd(&object.object) {
+                    restored_crds.insert(served, object.name.clone());
+                }
+            }
+        }
+        plan.tiers.push(tier);
+    }
+    plan.namespaces = needed_namespaces(&plan, spec, &filters, &backed_up_namespaces);
+    Ok(plan)
+}
+
+/// Decides the deferred tiers of `plan` against the target's discovery taken after the backup's
+/// CRDs were created. A group-resource still not served fails, every object with it.
+pub fn resolve_deferred(
+    plan: &mut Plan,
+    backup: &ExtractedBackup,
+    refreshed: &Discovery,
+    spec: &RestoreSpec,
+) {
+    let no_crds = BTreeMap::new();
+    let mut failed = Vec::new();
+    for tier in &mut plan.tiers {
+        if !matches!(tier.decision, Decision::Deferred { .. }) {
+            continue;
+        }
+        let Some(gr_index) = backup.index().group_resource(&tier.group_resource) else {
+            continue;
+        };
+        let group_resource = tier.group_resource.clone();
+        let legacy_version = legacy_version(gr_index, &tier.objects);
+        tier.decision = decide(
+            &group_resource,
+            gr_index,
+            refreshed,
+            spec,
+            &no_crds,
+            legacy_version,
+        );
+        let objects = std::mem::take(&mut tier.objects);
+        tier.objects = load_chosen(
+            backup,
+            &group_resource,
+            gr_index,
+            &tier.decision,
+            objects,
+            &mut failed,
+        );
+    }
+    plan.failed.extend(failed);
+}
+
+/// What planning one tier needs besides the tier itself.
+struct TierContext<'a> {
+    backup: &'a ExtractedBackup,
+    target: &'a Discovery,
+    spec: &'a RestoreSpec,
+    filters: &'a Filters,
+    restored_crds: &'a BTreeMap<GroupResource, String>,
+}
+
+impl TierContext<'_> {
+    /// Filters the objects of one group-resource and decides its version. `None` when no object
+    /// is left to create or to fail.
+    fn plan_tier(
+        &self,
+        group_resource: &GroupResource,
+        gr_index: &GroupResourceIndex,
+        placement: String,
+        plan: &mut Plan,
+    ) -> Option<Tier> {
+        let gr_reason = non_restorable(group_resource)
+            .map(|why| format!("never restored: {why}"))
+            .or_else(|| {
+                (!self.filters.includes_resource(group_resource))
+                    .then(|| "excluded by the resource filters".to_owned())
+            });
+        let mut kept = Vec::new();
+        let mut cluster_scoped = true;
+        for object in read_objects(self.backup, group_resource, gr_index, plan) {
+            let target_namespace = object
+                .namespace
+                .as_deref()
+                .map(|ns| self.spec.target_namespace(ns).to_owned());
+            let reason = gr_reason.clone().or_else(|| self.object_reason(&object));
+            match reason {
+                Some(reason) => plan.skipped.push(Unrestored {
+                    object: ObjectRef {
+                        group_resource: group_resource.clone(),
+                        namespace: object.namespace.clone(),
+                        name: object.name.clone(),
+                    },
+                    target_namespace,
+                    reason,
+                }),
+                None => {
+                    cluster_scoped &= object.namespace.is_none();
+                    kept.push(PlannedObject {
+                        target_namespace,
+                        ..object
+                    });
+                }
+            }
+        }
+        if kept.is_empty() {
+            return None;
+        }
+        let decision = decide(
+            group_resource,
+            gr_index,
+            self.target,
+            self.spec,
+            self.restored_crds,
+            legacy_version(gr_index, &kept),
+        );
+        let objects = load_chosen(
+            self.backup,
+            group_resource,
+            gr_index,
+            &decision,
+            kept,
+            &mut plan.failed,
+        );
+        Some(Tier {
+            group_resource: group_resource.clone(),
+            placement,
+            decision,
+            cluster_scoped,
+            objects,
+        })
+    }
+
+    /// Why the namespace, scope and label filters leave an object out, if they do.
+    fn object_reason(&self, object: &PlannedObject) -> Option<String> {
+        match &object.namespace {
+            Some(namespace) if !self.filters.includes_namespace(namespace) => {
+                return Some(format!(
+                    "namespace {namespace} is excluded by the namespace filters"
+                ));
+            }
+            Some(_) => {}
+            None => {
+                if let Some(why) = self.filters.excludes_cluster_scoped() {
+                    return Some(why.to_owned());
+                }
+            }
+        }
+        (!self.filters.selects(&labels_of(&object.object)))
+            .then(|| "its labels do not match the label selector".to_owned())
+    }
+}
+
+/// Decides the version of one group-resource.
+fn decide(
+    group_resource: &GroupResource,
+    gr_index: &GroupResourceIndex,
+    target: &Discovery,
+    spec: &RestoreSpec,
+    restored_crds: &BTreeMap<GroupResource, String>,
+    legacy_version: Option<String>,
+) -> Decision {
+    let backup = Versions::new(
+        gr_index.versions(),
+        gr_index.preferred_version().unwrap_or_default(),
+    );
+    let served = target.versions_serving(group_resource);
+    let target_versions = (!served.is_empty()).then(|| {
+        Versions::new(
+            served,
+            target
+                .preferred_version_for(group_resource)
+                .unwrap_or_default(),
+        )
+    });
+    let not_served = |backup: Versions, message: String| match restored_crds.get(group_resource) {
+        Some(crd) => Decision::Deferred {
+            custom_resource_definition: crd.clone(),
+            backup,
+        },
+        None => Decision::Failed {
+            error: message,
+            backup,
+            target: None,
+        },
+    };
+    // A backup written before format 1.1.0 has no version folders: its one copy is at the
+    // objects' own apiVersion, and there is nothing to choose from.
+    let fixed = match legacy_version {
+        Some(version) => Some(Choice {
+            group_resource: group_resource.clone(),
+            version,
+            dir: String::new(),
+            rule: Rule::FeatureFlagOff,
+        }),
+        None if !spec.enable_api_group_versions => {
+            choose_without_group_versions(group_resource, &backup)
+        }
+        None => None,
+    };
+    if let Some(choice) = fixed {
+        let backup = match backup.by_priority().is_empty() {
+            true => Versions::new([choice.version.clone()], choice.version.clone()),
+            false => backup,
+        };
+        let Some(target) = target_versions else {
+            let message = godwit_versioning::NotServed {
+                group_resource: group_resource.clone(),
+                backup_versions: backup.by_priority(),
+            }
+            .to_string();
+            return not_served(backup, message);
+        };
+        if !target.holds(&choice.version) {
+            let error = format!(
+                "cluster serves {group_resource} at [{}] but not at {}, the version the backup \
+                 holds as the source's preferred one; turn on EnableAPIGroupVersions (with a \
+                 backup taken with it) or serve {} in the target",
+                target.by_priority().join(", "),
+                choice.version,
+                choice.version,
+            );
+            return Decision::Failed {
+                error,
+                backup,
+                target: Some(target),
+            };
+        }
+        return Decision::Chosen {
+            choice,
+            backup,
+            target,
+        };
+    }
+    let user = spec.user_priorities.get(group_resource);
+    match choose_version(group_resource, &backup, target_versions.as_ref(), user) {
+        Outcome::Chosen(choice) => Decision::Chosen {
+            choice,
+            backup,
+            target: target_versions.unwrap_or_default(),
+        },
+        Outcome::NotServed(not_served_outcome) => {
+            not_served(backup, not_served_outcome.to_string())
+        }
+        Outcome::NoCommonVersion(none) => Decision::Failed {
+            error: none.to_string(),
+            backup,
+            target: target_versions,
+        },
+    }
+}
+
+/// The version of a group-resource that has only the legacy folder (format 1 backups): the
+/// version in its objects' `apiVersion`.
+fn legacy_version(gr_index: &GroupResourceIndex, objects: &[PlannedObject]) -> Option<String> {
+    if !gr_index.versions().is_empty() {
+        return None;
+    }
+    let api_version = objects
+        .iter()
+        .find_map(|o| o.object.get("apiVersion").and_then(Value::as_str))?;
+    Some(
+        api_version
+            .rsplit_once('/')
+            .map_or(api_version, |(_, version)| version)
+            .to_owned(),
+    )
+}
+
+/// The folder read to filter a group-resource: its source-preferred (or legacy) folder, else
+/// the first one.
+fn read_dir(gr_index: &GroupResourceIndex) -> Option<VersionDir> {
+    gr_index
+        .preferred_dir()
+        .or_else(|| gr_index.dirs.keys().next())
+        .cloned()
+}
+
+/// Reads every object of a group-resource from its read folder. Unreadable files become plan
+/// failures.
+fn read_objects(
+    backup: &ExtractedBackup,
+    group_resource: &GroupResource,
+    gr_index: &GroupResourceIndex,
+    plan: &mut Plan,
+) -> Vec<PlannedObject> {
+    let Some(dir) = read_dir(gr_index) else {
+        return Vec::new();
+    };
+    read_dir_objects(backup, group_resource, &dir, &mut plan.failed)
+}
+
+fn read_dir_objects(
+    backup: &ExtractedBackup,
+    group_resource: &GroupResource,
+    dir: &VersionDir,
+    failed: &mut Vec<Unrestored>,
+) -> Vec<PlannedObject> {
+    let unreadable = |why: String| Unrestored {
+        object: ObjectRef {
+            group_resource: group_resource.clone(),
+            namespace: None,
+            name: format!("(folder {dir})"),
+        },
+        target_namespace: None,
+        reason: why,
+    };
+    let objects = match backup.objects(group_resource, dir) {
+        Ok(objects) => objects,
+        Err(err) => {
+            failed.push(unreadable(err.to_string()));
+            return Vec::new();
+        }
+    };
+    let mut read = Vec::new();
+    for object in objects {
+        match object {
+            Ok(object) => read.push(PlannedObject {
+                namespace: object.namespace,
+                target_namespace: None,
+                name: object.name,
+                object: object.object,
+            }),
+            Err(err) => failed.push(unreadable(err.to_string())),
+        }
+    }
+    read
+}
+
+/// Puts the chosen version's copy of each kept object in place (read again when the chosen
+/// folder is not the one the filters read), or moves every object to the failures when no
+/// version can be restored. Deferred tiers keep what they have until decided.
+fn load_chosen(
+    backup: &ExtractedBackup,
+    group_resource: &GroupResource,
+    gr_index: &GroupResourceIndex,
+    decision: &Decision,
+    kept: Vec<PlannedObject>,
+    failed: &mut Vec<Unrestored>,
+) -> Vec<PlannedObject> {
+    let fail_all = |kept: Vec<PlannedObject>, failed: &mut Vec<Unrestored>, reason: &str| {
+        failed.extend(kept.into_iter().map(|object| Unrestored {
+            object: ObjectRef {
+                group_resource: group_resource.clone(),
+                namespace: object.namespace,
+                name: object.name,
+            },
+            target_namespace: object.target_namespace,
+            reason: reason.to_owned(),
+        }));
+        Vec::new()
+    };
+    let choice = match decision {
+        Decision::Chosen { choice, .. } => choice,
+        Decision::Deferred { .. } => return kept,
+        Decision::Failed { error, .. } => return fail_all(kept, failed, error),
+    };
+    let chosen_dir = match VersionDir::parse(&choice.dir) {
+        Ok(dir) => dir,
+        Err(why) => return fail_all(kept, failed, &why),
+    };
+    if read_dir(gr_index).as_ref() == Some(&chosen_dir) {
+        return kept;
+    }
+    let mut by_key: BTreeMap<(Option<String>, String), Value> =
+        read_dir_objects(backup, group_resource, &chosen_dir, failed)
+            .into_iter()
+            .map(|o| ((o.namespace, o.name), o.object))
+            .collect();
+    let mut loaded = Vec::with_capacity(kept.len());
+    for object in kept {
+        match by_key.remove(&(object.namespace.clone(), object.name.clone())) {
+            Some(body) => loaded.push(PlannedObject {
+                object: body,
+                ..object
+            }),
+            None => failed.push(Unrestored {
+                reason: format!(
+                    "the backup holds no copy of it in resources/{group_resource}/{}; the \
+                     backup is incomplete",
+                    choice.dir
+                ),
+                object: ObjectRef {
+                    group_resource: group_resource.clone(),
+                    namespace: object.namespace,
+                    name: object.name,
+                },
+                target_namespace: object.target_namespace,
+            }),
+        }
+    }
+    loaded
+}
+
+/// Every target namespace the plan needs, with the labels and annotations of the backed-up
+/// Namespace when there is one; plus backed-up namespaces the filters keep even if empty.
+fn needed_namespaces(
+    plan: &Plan,
+    spec: &RestoreSpec,
+    filters: &Filters,
+    backed_up: &BTreeMap<String, Value>,
+) -> Vec<PlannedNamespace> {
+    let mut needed: BTreeMap<String, String> = BTreeMap::new();
+    for tier in &plan.tiers {
+        if matches!(tier.decision, Decision::Failed { .. }) {
+            continue;
+        }
+        for object in &tier.objects {
+            if let (Some(source), Some(target)) = (&object.namespace, &object.target_namespace) {
+                needed
+                    .entry(target.clone())
+                    .or_insert_with(|| source.clone());
+            }
+        }
+    }
+    let namespaces = godwit_ordering::namespaces();
+    let whole_namespaces = filters.includes_resource(&namespaces) && !filters.has_selector();
+    if whole_namespaces {
+        for name in backed_up.keys().filter(|n| filters.includes_namespace(n)) {
+            needed
+                .entry(spec.target_namespace(name).to_owned())
+                .or_insert_with(|| name.clone());
+        }
+    }
+    needed
+        .into_iter()
+        .map(|(name, source)| {
+            let object = backed_up.get(&source);
+            PlannedNamespace {
+                source: (object.is_some() || source != name).then_some(source),
+                backed_up: object.is_some(),
+                labels: object.map(labels_of).unwrap_or_default(),
+                annotations: object
+                    .map(|o| string_map(o, "annotations"))
+                    .unwrap_or_default(),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// The group-resource a CustomResourceDefinition object serves (`spec.names.plural` of
+/// `spec.group`).
+fn served_by_crd(crd: &Value) -> Option<GroupResource> {
+    let spec = crd.get("spec")?;
+    let group = spec.get("group")?.as_str()?;
+    let plural = spec.get("names")?.get("plural")?.as_str()?;
+    Some(GroupResource::new(group, plural))
+}
+
+/// `metadata.labels` as a map; values that are not strings are left out.
+pub(crate) fn labels_of(object: &Value) -> BTreeMap<String, String> {
+    string_map(object, "labels")
+}
+
+fn string_map(object: &Value, field: &str) -> BTreeMap<String, String> {
+    object
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

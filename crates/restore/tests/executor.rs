@@ -1,0 +1,812 @@
+//! Executor tests against kubesim: backups taken from a kubesim with one CRD profile, restored
+//! into a kubesim with another, then read back.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use godwit_kubesim::{Fault, FaultRule, Profile};
+use godwit_restore::{
+    ExecuteOptions, ExistingResourcePolicy, Outcome, Phase, RestoreResult, RestoreSpec, restore,
+};
+use serde_json::{Value, json};
+
+/// SPEC.md section 4's cases: (case, source versions, target versions, storage in target,
+/// expected version, expected rule words).
+type Case = (
+    char,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+const CASES: [Case; 4] = [
+    (
+        'a',
+        &["v1", "v1alpha1"],
+        &["v1", "v2beta1"],
+        "v1",
+        "target preferred version",
+    ),
+    (
+        'b',
+        &["v1", "v2beta2", "v2beta1"],
+        &["v2beta2", "v2beta1"],
+        "v2beta2",
+        "target preferred version",
+    ),
+    (
+        'c',
+        &["v1", "v1alpha1"],
+        &["v2", "v1"],
+        "v1",
+        "source preferred version",
+    ),
+    (
+        'd',
+        &["v1", "v2beta2", "v2beta1"],
+        &["v2", "v2beta2", "v2beta1"],
+        "v2beta2",
+        "highest common non-preferred version",
+    ),
+];
+
+fn spec(restore_name: &str) -> RestoreSpec {
+    let mut spec = RestoreSpec::new("nightly", restore_name);
+    spec.enable_api_group_versions = true;
+    spec
+}
+
+fn options() -> ExecuteOptions {
+    ExecuteOptions {
+        server_namespace: "velero".to_owned(),
+        ..ExecuteOptions::default()
+    }
+}
+
+fn errors(result: &RestoreResult) -> Vec<String> {
+    result.errors.all().map(str::to_owned).collect()
+}
+
+/// A source cluster with the four cases' CRDs (at their source versions) and two rockbands each
+/// in namespace `music`, plus a ConfigMap; and its backup.
+async fn source_backup(with_crds: bool) -> (tempfile::TempDir, godwit_tarball::ExtractedBackup) {
+    let source = kubesim(Profile::V1_25).await;
+    let client = source.client().unwrap();
+    create_namespace(&client, "music", json!({"team": "band"})).await;
+    let mut backed = vec![
+        Backed {
+            group_resource: "namespaces",
+            kind: "Namespace",
+            versions: vec!["v1"],
+            objects: vec![(None, "music".to_owned())],
+        },
+        Backed {
+            group_resource: "configmaps",
+            kind: "ConfigMap",
+            versions: vec!["v1"],
+            objects: vec![(Some("music"), "setlist".to_owned())],
+        },
+    ];
+    create(
+        &client,
+        &configmaps(),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "setlist", "namespace": "music"}, "data": {"first": "help"}}),
+    )
+    .await;
+    let mut crd_names = Vec::new();
+    for (case, source_versions, ..) in CASES {
+        let group = format!("case-{case}.example.io");
+        install_crd(
+            &client,
+            rockbands_crd(&group, source_versions, source_versions[0]),
+        )
+        .await;
+        crd_names.push((None, format!("rockbands.{group}")));
+        for name in ["beatles", "stones"] {
+            create(
+                &client,
+                &rockbands(&group, source_versions[0]),
+                json!({
+                "apiVersion": format!("{group}/{}", source_versions[0]), "kind": "RockBand",
+                "metadata": {"name": name, "namespace": "music", "labels": {"genre": "rock"}},
+                "spec": {"members": 4}}),
+            )
+            .await;
+        }
+        let group_resource: &'static str = Box::leak(format!("rockbands.{group}").into_boxed_str());
+        backed.push(Backed {
+            group_resource,
+            kind: "RockBand",
+            versions: source_versions.to_vec(),
+            objects: vec![
+                (Some("music"), "beatles".to_owned()),
+                (Some("music"), "stones".to_owned()),
+            ],
+        });
+    }
+    if with_crds {
+        backed.push(Backed {
+            group_resource: "customresourcedefinitions.apiextensions.k8s.io",
+            kind: "CustomResourceDefinition",
+            versions: vec!["v1"],
+            objects: crd_names,
+        });
+    }
+    let backup = take_backup(&client, &backed).await;
+    source.shutdown().await;
+    backup
+}
+
+/// Reads a rockband back from the target at a version.
+async fn rockband(client: &kube::Client, case: char, version: &str, name: &str) -> Value {
+    let group = format!("case-{case}.example.io");
+    let object = api(client, &rockbands(&group, version), Some("music"))
+        .get(name)
+        .await
+        .unwrap();
+    serde_json::to_value(object).unwrap()
+}
+
+#[tokio::test]
+async fn cases_a_to_d_restore_the_expected_version() {
+    let (_dir, backup) = source_backup(false).await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    for (case, _, target_versions, ..) in CASES {
+        let storage = target_versions[0];
+        install_crd(
+            &client,
+            rockbands_crd(&format!("case-{case}.example.io"), target_versions, storage),
+        )
+        .await;
+    }
+    let seen = Arc::new(AtomicUsize::new(0));
+    let progress_seen = Arc::clone(&seen);
+    let options = ExecuteOptions {
+        progress: Some(Arc::new(move |p| {
+            assert!(p.items_restored <= p.total_items);
+            progress_seen.store(p.items_restored, Ordering::SeqCst);
+        })),
+        ..options()
+    };
+    let result = restore(&client, &backup, spec("restore-1"), &options).await;
+    assert_eq!(
+        result.phase,
+        Phase::Completed,
+        "{:?}\n{:#?}",
+        errors(&result),
+        result.log
+    );
+    assert_eq!(
+        result.counts.created, 10,
+        "8 rockbands, 1 configmap, 1 namespace: {:#?}",
+        result.outcomes
+    );
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        9,
+        "progress counts objects, not namespaces"
+    );
+    for (case, _, _, expected, rule) in CASES {
+        let line = format!("rockbands.case-{case}.example.io: restoring {expected} by {rule}");
+        assert!(
+            result.log.iter().any(|l| l.starts_with(&line)),
+            "{line} not in {:#?}",
+            result.log
+        );
+        for name in ["beatles", "stones"] {
+            let object = rockband(&client, case, expected, name).await;
+            assert_eq!(
+                object["apiVersion"],
+                json!(format!("case-{case}.example.io/{expected}"))
+            );
+            assert_eq!(object["spec"]["members"], json!(4));
+            assert_eq!(
+                object["metadata"]["labels"]["velero.io/restore-name"],
+                json!("restore-1")
+            );
+            assert_eq!(
+                object["metadata"]["labels"]["velero.io/backup-name"],
+                json!("nightly")
+            );
+            assert_eq!(object["metadata"]["labels"]["genre"], json!("rock"));
+            let outcome = result
+                .outcome_of(
+                    &format!("rockbands.case-{case}.example.io"),
+                    Some("music"),
+                    name,
+                )
+                .unwrap();
+            assert_eq!(
+                (outcome.outcome, outcome.version.as_deref()),
+                (Outcome::Created, Some(expected))
+            );
+        }
+    }
+    // The namespace came back with its backed-up labels, and the restore labels.
+    let namespace = serde_json::to_value(
+        api(&client, &namespaces(), None)
+            .get("music")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(namespace["metadata"]["labels"]["team"], json!("band"));
+    assert_eq!(
+        namespace["metadata"]["labels"]["velero.io/restore-name"],
+        json!("restore-1")
+    );
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn crds_in_the_backup_are_restored_first_then_their_groups_are_decided() {
+    let (_dir, backup) = source_backup(true).await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let result = restore(&client, &backup, spec("restore-crds"), &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    for (case, source_versions, ..) in CASES {
+        let gr = format!("rockbands.case-{case}.example.io");
+        assert!(
+            result
+                .log
+                .iter()
+                .any(|l| l == &format!("{gr}: deferred until CRD {gr} is established")),
+            "{:#?}",
+            result.log
+        );
+        // The restored CRD serves the source's versions: its preferred one is the target's now.
+        let line = format!(
+            "{gr}: restoring {} by target preferred version",
+            source_versions[0]
+        );
+        assert!(
+            result.log.iter().any(|l| l.starts_with(&line)),
+            "{line}: {:#?}",
+            result.log
+        );
+        rockband(&client, case, source_versions[0], "beatles").await;
+    }
+    assert_eq!(result.counts.created, 4 + 8 + 1 + 1);
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_common_version_fails_those_objects_and_the_rest_goes_on() {
+    let source = kubesim(Profile::V1_33).await;
+    let source_client = source.client().unwrap();
+    create_namespace(&source_client, "music", json!({})).await;
+    install_crd(
+        &source_client,
+        rockbands_crd("case-c.example.io", &["v1alpha1"], "v1alpha1"),
+    )
+    .await;
+    create(
+        &source_client,
+        &rockbands("case-c.example.io", "v1alpha1"),
+        json!({
+        "apiVersion": "case-c.example.io/v1alpha1", "kind": "RockBand",
+        "metadata": {"name": "beatles", "namespace": "music"}}),
+    )
+    .await;
+    create(
+        &source_client,
+        &configmaps(),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "setlist", "namespace": "music"}}),
+    )
+    .await;
+    let (_dir, backup) = take_backup(
+        &source_client,
+        &[
+            Backed {
+                group_resource: "configmaps",
+                kind: "ConfigMap",
+                versions: vec!["v1"],
+                objects: vec![(Some("music"), "setlist".to_owned())],
+            },
+            Backed {
+                group_resource: "rockbands.case-c.example.io",
+                kind: "RockBand",
+                versions: vec!["v1alpha1"],
+                objects: vec![(Some("music"), "beatles".to_owned())],
+            },
+        ],
+    )
+    .await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    install_crd(
+        &client,
+        rockbands_crd("case-c.example.io", &["v2", "v1"], "v2"),
+    )
+    .await;
+    let result = restore(&client, &backup, spec("restore-none"), &options()).await;
+    assert_eq!(result.phase, Phase::PartiallyFailed);
+    assert_eq!(
+        result.errors.namespaces["music"],
+        [
+            "error restoring rockbands.case-c.example.io music/beatles: no common version for \
+          rockbands.case-c.example.io: backup has [v1alpha1], cluster serves [v2, v1]; serve one \
+          of the backup's versions in the target (for a custom resource, a CRD version), then \
+          restore again"
+        ]
+    );
+    assert_eq!(result.errors.len(), 1);
+    assert_eq!(
+        result
+            .outcome_of("configmaps", Some("music"), "setlist")
+            .unwrap()
+            .outcome,
+        Outcome::Created
+    );
+    assert_eq!(
+        result
+            .outcome_of("rockbands.case-c.example.io", Some("music"), "beatles")
+            .unwrap()
+            .outcome,
+        Outcome::Failed
+    );
+    let results = result.results_json();
+    assert_eq!(results["errors"]["velero"], json!([]));
+    assert_eq!(results["errors"]["cluster"], json!([]));
+    source.shutdown().await;
+    target.shutdown().await;
+}
+
+/// A backup of ConfigMaps, a Secret and a ServiceAccount in `shop`.
+async fn shop_backup() -> (tempfile::TempDir, godwit_tarball::ExtractedBackup) {
+    let source = kubesim(Profile::V1_33).await;
+    let client = source.client().unwrap();
+    create_namespace(&client, "shop", json!({"tier": "prod"})).await;
+    for (name, value) in [("cart", "1"), ("pay", "2")] {
+        create(&client, &configmaps(), json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": name}}, "data": {"v": value}})).await;
+    }
+    create(
+        &client,
+        &resource("", "v1", "serviceaccounts", "ServiceAccount"),
+        json!({
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "shop", "labels": {"from": "backup"}},
+        "secrets": [{"name": "s1"}, {"name": "s2"}]}),
+    )
+    .await;
+    let backup = take_backup(
+        &client,
+        &[
+            Backed {
+                group_resource: "namespaces",
+                kind: "Namespace",
+                versions: vec!["v1"],
+                objects: vec![(None, "shop".to_owned())],
+            },
+            Backed {
+                group_resource: "configmaps",
+                kind: "ConfigMap",
+                versions: vec!["v1"],
+                objects: vec![
+                    (Some("shop"), "cart".to_owned()),
+                    (Some("shop"), "pay".to_owned()),
+                ],
+            },
+            Backed {
+                group_resource: "serviceaccounts",
+                kind: "ServiceAccount",
+                versions: vec!["v1"],
+                objects: vec![(Some("shop"), "builder".to_owned())],
+            },
+        ],
+    )
+    .await;
+    source.shutdown().await;
+    backup
+}
+
+async fn configmap(client: &kube::Client, namespace: &str, name: &str) -> Value {
+    serde_json::to_value(
+        api(client, &configmaps(), Some(namespace))
+            .get(name)
+            .await
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn existing_objects_under_none_and_update() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    create_namespace(&client, "shop", json!({})).await;
+    create(&client, &configmaps(), json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "cart", "namespace": "shop", "labels": {"app": "cart"}}, "data": {"v": "live"}})).await;
+    create(
+        &client,
+        &resource("", "v1", "serviceaccounts", "ServiceAccount"),
+        json!({
+        "apiVersion": "v1", "kind": "ServiceAccount",
+        "metadata": {"name": "builder", "namespace": "shop"}, "secrets": [{"name": "s1"}]}),
+    )
+    .await;
+
+    let result = restore(&client, &backup, spec("keep"), &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    let cart = result
+        .outcome_of("configmaps", Some("shop"), "cart")
+        .unwrap();
+    assert_eq!(cart.outcome, Outcome::Skipped);
+    assert_eq!(
+        result.warnings.namespaces["shop"],
+        [
+            "could not restore, ConfigMap \"cart\" already exists and differs from the backed-up \
+          version; restore with --existing-resource-policy=update to patch it"
+        ]
+    );
+    assert_eq!(
+        configmap(&client, "shop", "cart").await["data"]["v"],
+        json!("live")
+    );
+    assert_eq!(
+        result
+            .outcome_of("configmaps", Some("shop"), "pay")
+            .unwrap()
+            .outcome,
+        Outcome::Created
+    );
+    // ServiceAccounts always merge: the backed-up secret and label are added.
+    assert_eq!(
+        result
+            .outcome_of("serviceaccounts", Some("shop"), "builder")
+            .unwrap()
+            .outcome,
+        Outcome::Updated
+    );
+    let sa = serde_json::to_value(
+        api(
+            &client,
+            &resource("", "v1", "serviceaccounts", "ServiceAccount"),
+            Some("shop"),
+        )
+        .get("builder")
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sa["secrets"], json!([{"name": "s1"}, {"name": "s2"}]));
+    assert_eq!(sa["metadata"]["labels"]["from"], json!("backup"));
+
+    let mut update = spec("update");
+    update.existing_resource_policy = ExistingResourcePolicy::Update;
+    let result = restore(&client, &backup, update, &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    assert_eq!(
+        result
+            .outcome_of("configmaps", Some("shop"), "cart")
+            .unwrap()
+            .outcome,
+        Outcome::Updated
+    );
+    let cart = configmap(&client, "shop", "cart").await;
+    assert_eq!(cart["data"]["v"], json!("1"));
+    assert_eq!(
+        cart["metadata"]["labels"]["velero.io/restore-name"],
+        json!("update")
+    );
+    // `pay` was restored by the first restore and matches the backup: left alone.
+    assert_eq!(
+        result
+            .outcome_of("configmaps", Some("shop"), "pay")
+            .unwrap()
+            .outcome,
+        Outcome::Skipped
+    );
+    assert_eq!(
+        configmap(&client, "shop", "pay").await["metadata"]["labels"]["velero.io/restore-name"],
+        json!("keep")
+    );
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn namespace_mapping_moves_objects_and_creates_the_namespace() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let mut spec = spec("moved");
+    spec.namespace_mapping = [("shop".to_owned(), "shop-copy".to_owned())].into();
+    let result = restore(&client, &backup, spec, &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    assert_eq!(
+        configmap(&client, "shop-copy", "cart").await["data"]["v"],
+        json!("1")
+    );
+    let namespace = serde_json::to_value(
+        api(&client, &namespaces(), None)
+            .get("shop-copy")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(namespace["metadata"]["labels"]["tier"], json!("prod"));
+    assert!(
+        api(&client, &namespaces(), None)
+            .get_opt("shop")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    target.shutdown().await;
+}
+
+/// Every object of a namespace: name and resourceVersion.
+async fn versions_in(client: &kube::Client, namespace: &str) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    for resource in [
+        configmaps(),
+        resource("", "v1", "serviceaccounts", "ServiceAccount"),
+    ] {
+        let list = api(client, &resource, Some(namespace))
+            .list(&Default::default())
+            .await
+            .unwrap();
+        for object in list.items {
+            seen.push((
+                format!("{}/{}", resource.plural, object.metadata.name.unwrap()),
+                object.metadata.resource_version.unwrap(),
+            ));
+        }
+    }
+    seen.sort();
+    seen
+}
+
+#[tokio::test]
+async fn restoring_twice_changes_nothing_the_second_time() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let first = restore(&client, &backup, spec("first"), &options()).await;
+    assert_eq!(first.phase, Phase::Completed, "{:?}", errors(&first));
+    let before = versions_in(&client, "shop").await;
+    let second = restore(&client, &backup, spec("second"), &options()).await;
+    assert_eq!(second.phase, Phase::Completed, "{:?}", errors(&second));
+    assert!(second.warnings.is_empty(), "{:?}", second.warnings);
+    assert_eq!(second.counts.created, 0);
+    assert_eq!(second.counts.updated, 0);
+    assert_eq!(versions_in(&client, "shop").await, before);
+    // Run again under the first restore's name (a restarted restore, or a retried create whose
+    // first attempt was applied): its own objects count as created, and nothing is written.
+    let again = restore(&client, &backup, spec("first"), &options()).await;
+    assert_eq!(again.phase, Phase::Completed, "{:?}", errors(&again));
+    assert_eq!(
+        again
+            .outcome_of("configmaps", Some("shop"), "cart")
+            .unwrap()
+            .outcome,
+        Outcome::Created
+    );
+    assert_eq!(again.counts.updated, 0);
+    assert_eq!(versions_in(&client, "shop").await, before);
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn under_injected_faults_every_object_is_restored_exactly_once() {
+    let source = kubesim(Profile::V1_33).await;
+    let source_client = source.client().unwrap();
+    create_namespace(&source_client, "load", json!({})).await;
+    let names: Vec<String> = (0..150).map(|i| format!("cm-{i:03}")).collect();
+    for name in &names {
+        create(
+            &source_client,
+            &configmaps(),
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "load"}, "data": {"n": name}}),
+        )
+        .await;
+    }
+    let (_dir, backup) = take_backup(
+        &source_client,
+        &[Backed {
+            group_resource: "configmaps",
+            kind: "ConfigMap",
+            versions: vec!["v1"],
+            objects: names.iter().map(|n| (Some("load"), n.clone())).collect(),
+        }],
+    )
+    .await;
+    source.shutdown().await;
+
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let faults = target.faults();
+    for fault in [
+        Fault::TooManyRequests {
+            retry_after_secs: 1,
+        },
+        Fault::ServerError { code: 500 },
+        Fault::DropConnection,
+    ] {
+        faults.add(FaultRule {
+            fault,
+            fraction: 0.1,
+            path_contains: Some("/configmaps".to_owned()),
+            method: None,
+        });
+    }
+    let options = ExecuteOptions {
+        initial_backoff: std::time::Duration::from_millis(5),
+        max_attempts: 12,
+        ..options()
+    };
+    let result = restore(&client, &backup, spec("faulty"), &options).await;
+    assert!(
+        faults.injected() > 10,
+        "only {} faults injected",
+        faults.injected()
+    );
+    faults.clear();
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    // 150 ConfigMaps and their namespace.
+    assert_eq!(result.counts.created, 151, "{:#?}", result.counts);
+    assert_eq!(
+        result.counts.updated + result.counts.skipped + result.counts.failed,
+        0
+    );
+    let list = api(&client, &configmaps(), Some("load"))
+        .list(&Default::default())
+        .await
+        .unwrap();
+    let mut restored: Vec<String> = list
+        .items
+        .iter()
+        .map(|o| o.metadata.name.clone().unwrap())
+        .collect();
+    restored.sort();
+    assert_eq!(restored, names);
+    for object in &list.items {
+        let labels = object.metadata.labels.clone().unwrap();
+        assert_eq!(labels["velero.io/restore-name"], "faulty");
+        assert_eq!(
+            object.data["data"]["n"],
+            json!(object.metadata.name.clone().unwrap())
+        );
+    }
+    // Nothing else changed: the seeded namespaces are still the only others.
+    let namespaces_now: Vec<String> = api(&client, &namespaces(), None)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|o| o.metadata.name.unwrap())
+        .collect();
+    assert_eq!(namespaces_now.len(), 5, "{namespaces_now:?}");
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_priorities_configmap_is_fine_and_user_priorities_are_read() {
+    let (_dir, backup) = source_backup(false).await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    install_crd(
+        &client,
+        rockbands_crd("case-d.example.io", &["v2", "v2beta2", "v2beta1"], "v2"),
+    )
+    .await;
+    create_namespace(&client, "velero", json!({})).await;
+    create(&client, &configmaps(), json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "enableapigroupversions", "namespace": "velero"},
+        "data": {"restoreResourcesVersionPriority": "rockbands.case-d.example.io=v2beta1\nnonsense\n"}})).await;
+    let mut spec = spec("user");
+    spec.included_resources = vec!["rockbands.case-d.example.io".to_owned()];
+    let result = restore(&client, &backup, spec, &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    assert!(
+        result
+            .log
+            .iter()
+            .any(|l| l
+                .starts_with("rockbands.case-d.example.io: restoring v2beta1 by user priority")),
+        "{:#?}",
+        result.log
+    );
+    assert_eq!(result.warnings.velero.len(), 1, "{:?}", result.warnings);
+    assert!(result.warnings.velero[0].contains("\"nonsense\""));
+    rockband(&client, 'd', "v2beta1", "beatles").await;
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn dry_run_plans_without_touching_the_target() {
+    let (_dir, backup) = source_backup(true).await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    install_crd(
+        &client,
+        rockbands_crd("case-d.example.io", &["v2", "v2beta2", "v2beta1"], "v2"),
+    )
+    .await;
+    let plan = godwit_restore::dry_run(&client, &backup, spec("dry"), &options())
+        .await
+        .unwrap();
+    let decision = |gr: &str| {
+        plan.tiers
+            .iter()
+            .find(|t| t.group_resource.to_string() == gr)
+            .unwrap()
+            .decision
+            .clone()
+    };
+    assert!(matches!(
+        decision("rockbands.case-a.example.io"),
+        godwit_restore::Decision::Deferred { .. }
+    ));
+    let d = decision("rockbands.case-d.example.io");
+    assert_eq!(d.choice().unwrap().version, "v2beta2");
+    assert!(
+        plan.render_table()
+            .contains("highest common non-preferred version (priority 3)")
+    );
+    // Nothing was written: no namespace, no CRD besides the one installed here.
+    assert!(
+        api(&client, &namespaces(), None)
+            .get_opt("music")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let crd_count = api(&client, &crds(), None)
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(crd_count, 1);
+    target.shutdown().await;
+}
+
+#[tokio::test]
+async fn failing_to_read_the_priorities_configmap_fails_the_restore() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    target.faults().add(FaultRule {
+        fault: Fault::ServerError { code: 500 },
+        fraction: 1.0,
+        path_contains: Some("/configmaps/enableapigroupversions".to_owned()),
+        method: None,
+    });
+    let options = ExecuteOptions {
+        initial_backoff: std::time::Duration::from_millis(1),
+        max_attempts: 3,
+        ..options()
+    };
+    let result = restore(&client, &backup, spec("unreadable"), &options).await;
+    assert_eq!(result.phase, Phase::Failed);
+    assert_eq!(result.errors.velero.len(), 1);
+    assert!(
+        result.errors.velero[0].starts_with("cannot read configmap velero/enableapigroupversions"),
+        "{:?}",
+        result.errors
+    );
+    assert_eq!(result.counts.created, 0);
+    assert!(
+        api(&client, &namespaces(), None)
+            .get_opt("shop")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    target.shutdown().await;
+}
