@@ -28,7 +28,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(32);
 /// Fetches discovery from a cluster.
 ///
 /// Returns the discovery and its per-object problems: every group-version whose resource list
-/// could not be read appears there (as [`Error::Json`] naming its path and the server's answer,
+/// could not be read appears there (as [`Error::Request`] naming its path and the server's answer,
 /// then [`Error::MissingResourceList`] naming the group-version), along with whatever
 /// [`DiscoveryBuilder`] reports about imperfect documents. Fails only when `/api` or `/apis`
 /// cannot be read.
@@ -89,7 +89,7 @@ fn resource_list_paths(api: &ApiVersions, apis: &ApiGroupList) -> Vec<String> {
 
 /// GETs one discovery document and parses it, naming the path in every error.
 async fn fetch<T: Document>(client: &kube::Client, path: &str) -> Result<T, Error> {
-    let failed = |message: String| Error::Json {
+    let failed = |message: String| Error::Request {
         document: path.to_owned(),
         message,
     };

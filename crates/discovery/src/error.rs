@@ -17,6 +17,18 @@ pub enum Error {
         /// What the JSON parser said.
         message: String,
     },
+    /// A discovery request got no usable answer (an error status, a timeout, a broken
+    /// connection); the body, if any, was not parsed.
+    #[error(
+        "cannot fetch {document}: {message}; check that the API server (or the aggregated API \
+         serving it) is up"
+    )]
+    Request {
+        /// Which document (`/apis/metrics.k8s.io/v1beta1`, ...).
+        document: String,
+        /// What went wrong, in the server's words where it gave any.
+        message: String,
+    },
     /// A document says it is of another kind than the one expected (for example an
     /// `APIGroupList` where aggregated discovery was asked for: the server lacks it).
     #[error(

@@ -135,7 +135,7 @@ async fn a_group_answering_503_is_a_warning_not_a_failure() {
         assert!(
             problems.iter().any(|p| matches!(
                 p,
-                Error::Json { document, message } if *document == path && message.contains("503")
+                Error::Request { document, message } if *document == path && message.contains("503")
             )),
             "no failed request for {path} in {messages:#?}"
         );
@@ -169,7 +169,7 @@ async fn failing_to_read_apis_is_an_error_naming_it() {
     let err = discover(&client).await.unwrap_err();
     let message = err.to_string();
     assert!(
-        message.starts_with("cannot read /apis: the request failed: 500"),
+        message.starts_with("cannot fetch /apis: the request failed: 500"),
         "{message}"
     );
     server.shutdown().await;
