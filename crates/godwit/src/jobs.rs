@@ -1,0 +1,673 @@
+//! Running one Velero `Backup` or `Restore` custom resource end to end: turn its spec into the
+//! engine's spec, run the engine against a cluster, and store what Velero stores (tarball,
+//! `velero-backup.json`, logs, results). Shared by the server's controllers and `godwit migrate`.
+//!
+//! The spec conversions are pure functions, tested beside this file. The job functions return
+//! `Err` only when something around the job broke (no name, a temp file, the store refusing the
+//! upload); a backup or restore that could not run is a report with phase `FailedValidation` or
+//! `Failed` and the reason, which is what the server writes into the resource's status.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use godwit_api::{
+    Backup, BackupPhase, BackupProgress, BackupStatus, GodwitRestoreStatus, Restore, RestorePhase,
+    RestoreProgress, RestoreStatus, VersionChoice,
+};
+use godwit_backup::{BackupOptions, GroupResourceSummary};
+use godwit_ordering::Priorities;
+use godwit_restore::{ExecuteOptions, ExistingResourcePolicy, Operator, RestoreCounts};
+use godwit_storage::{BackupFile, BackupStore, BackupUpload, Tarball};
+use godwit_versioning::GroupResource;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+
+/// The tarball format godwit writes (SPEC.md section 3).
+const FORMAT_VERSION: &str = "1.1.0";
+
+/// Server settings that shape every job.
+#[derive(Debug, Clone)]
+pub struct JobOptions {
+    /// Velero's `EnableAPIGroupVersions` feature: back up every served version, and choose a
+    /// version per group-resource on restore.
+    pub enable_api_group_versions: bool,
+    /// `--restore-resource-priorities`; `None` means Velero's default list.
+    pub restore_resource_priorities: Option<Priorities>,
+    /// Requests in flight at once (lists on backup, creates on restore).
+    pub concurrency: usize,
+    /// The server's namespace, where the restore reads its ConfigMaps.
+    pub server_namespace: String,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        JobOptions {
+            enable_api_group_versions: false,
+            restore_resource_priorities: None,
+            concurrency: 8,
+            server_namespace: godwit_api::DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
+}
+
+/// How a backup job ended: everything the server needs for the Backup's status, and what
+/// `godwit migrate` prints.
+#[derive(Debug, Clone)]
+pub struct BackupReport {
+    /// The backup's name.
+    pub name: String,
+    /// `Completed`, `PartiallyFailed`, `Failed` or `FailedValidation`.
+    pub phase: BackupPhase,
+    /// The final status, as stored in `velero-backup.json`.
+    pub status: BackupStatus,
+    /// Objects backed up, each counted once.
+    pub items_backed_up: u64,
+    /// Object versions written to the tarball (more than the items with
+    /// `EnableAPIGroupVersions`).
+    pub item_versions: u64,
+    /// Per group-resource: versions read and counts.
+    pub group_resources: BTreeMap<GroupResource, GroupResourceSummary>,
+    /// Warning messages, grouped as Velero groups them.
+    pub warnings: godwit_backup::Results,
+    /// Error messages, grouped as Velero groups them.
+    pub errors: godwit_backup::Results,
+    /// Why the request is invalid (phase `FailedValidation`).
+    pub validation_errors: Vec<String>,
+    /// Why the backup could not run (phase `Failed`); empty otherwise.
+    pub failure_reason: String,
+    /// Whether the backup's files were written to the store (a `Failed` backup is stored too,
+    /// with an empty tarball and its log, as Velero stores it; `FailedValidation` is not).
+    pub stored: bool,
+}
+
+/// How a restore job ended: everything the server needs for the Restore's status, and what
+/// `godwit migrate` prints.
+#[derive(Debug, Clone)]
+pub struct RestoreReport {
+    /// The restore's name.
+    pub name: String,
+    /// `Completed`, `PartiallyFailed`, `Failed` or `FailedValidation`.
+    pub phase: RestorePhase,
+    /// The final status, `status.godwit.versionChoices` included.
+    pub status: RestoreStatus,
+    /// Objects created, updated, skipped and failed.
+    pub counts: RestoreCounts,
+    /// The version restored per group-resource and the rule that chose it.
+    pub version_choices: Vec<VersionChoice>,
+    /// Group-resources for which no version fits, with the error naming both sides' versions.
+    pub version_failures: Vec<(String, String)>,
+    /// Warning messages, grouped as Velero groups them.
+    pub warnings: godwit_restore::Results,
+    /// Error messages, grouped as Velero groups them.
+    pub errors: godwit_restore::Results,
+    /// Why the request is invalid (phase `FailedValidation`).
+    pub validation_errors: Vec<String>,
+    /// Why the restore could not run (phase `Failed`); empty otherwise.
+    pub failure_reason: String,
+}
+
+/// Runs a Velero Backup CR's spec against a cluster and uploads everything to the store.
+pub async fn run_backup(
+    client: &kube::Client,
+    store: &BackupStore,
+    backup: &Backup,
+    options: &JobOptions,
+    progress: impl Fn(godwit_backup::Progress) + Send + Sync + 'static,
+) -> anyhow::Result<BackupReport> {
+    let name = backup
+        .metadata
+        .name
+        .clone()
+        .context("the Backup has no metadata.name; give it a name")?;
+    let start = now();
+    let mut report = BackupReport {
+        name: name.clone(),
+        phase: BackupPhase::InProgress,
+        status: BackupStatus::default(),
+        items_backed_up: 0,
+        item_versions: 0,
+        group_resources: BTreeMap::new(),
+        warnings: godwit_backup::Results::default(),
+        errors: godwit_backup::Results::default(),
+        validation_errors: Vec::new(),
+        failure_reason: String::new(),
+        stored: false,
+    };
+    let spec = match backup_spec(backup) {
+        Ok(spec) => spec,
+        Err(problems) => {
+            report.phase = BackupPhase::FailedValidation;
+            report.validation_errors = problems;
+            report.status = backup_status(&report, start);
+            return Ok(report);
+        }
+    };
+
+    let tarball = tempfile::NamedTempFile::new()
+        .context("cannot create a temporary file for the backup tarball; check TMPDIR")?;
+    let writer = tarball
+        .reopen()
+        .context("cannot open the temporary backup tarball")?;
+    let engine_options = BackupOptions {
+        backup_name: name.clone(),
+        enable_api_group_versions: options.enable_api_group_versions,
+        concurrency: options.concurrency.max(1),
+        ..BackupOptions::default()
+    };
+    // The engine's future is not `Send` (a closure over borrowed list jobs trips rustc's
+    // higher-ranked lifetime check), yet the server spawns this job on a multi-threaded
+    // runtime: so the engine is driven on a blocking thread of the same runtime.
+    let handle = tokio::runtime::Handle::current();
+    let engine_client = client.clone();
+    let engine = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            godwit_backup::run_backup(&engine_client, &spec, &engine_options, writer, progress)
+                .await
+        })
+    })
+    .await
+    .context("the backup engine stopped unexpectedly")?;
+    let outcome = match engine {
+        Ok((mut file, outcome)) => {
+            file.flush()
+                .context("cannot finish the temporary backup tarball")?;
+            outcome
+        }
+        Err(godwit_backup::Error::InvalidSpec { field, message }) => {
+            report.phase = BackupPhase::FailedValidation;
+            report.validation_errors = vec![format!("{field}: {message}")];
+            report.status = backup_status(&report, start);
+            return Ok(report);
+        }
+        Err(other) => {
+            report.phase = BackupPhase::Failed;
+            report.failure_reason = other.to_string();
+            report.status = backup_status(&report, start);
+            store_failed_backup(store, backup, &report).await?;
+            report.stored = true;
+            return Ok(report);
+        }
+    };
+
+    report.phase = match outcome.phase {
+        godwit_backup::Phase::Completed => BackupPhase::Completed,
+        godwit_backup::Phase::PartiallyFailed => BackupPhase::PartiallyFailed,
+    };
+    report.items_backed_up = outcome.items_backed_up;
+    report.item_versions = outcome.item_versions;
+    report.group_resources = outcome.group_resources.clone();
+    report.warnings = outcome.warnings.clone();
+    report.errors = outcome.errors.clone();
+    report.status = backup_status(&report, start);
+
+    let mut stored = backup.clone();
+    stored.status = Some(report.status.clone());
+    let metadata = serde_json::to_vec(&stored).context("cannot encode velero-backup.json")?;
+    let log = gzip(outcome.log.join("\n").as_bytes())?;
+    let resource_list = outcome
+        .resource_list
+        .write_json_gz(Vec::new())
+        .context("cannot encode the resource list")?;
+    let results = serde_json::json!({ "warnings": outcome.warnings, "errors": outcome.errors });
+    let results = gzip(&serde_json::to_vec(&results).context("cannot encode the results")?)?;
+    let upload = BackupUpload::new(metadata, Tarball::File(tarball.path().to_path_buf()))
+        .with_file(BackupFile::Log, log)
+        .with_file(BackupFile::ResourceList, resource_list)
+        .with_file(BackupFile::Results, results);
+    store
+        .put_backup(&name, upload)
+        .await
+        .with_context(|| format!("cannot store backup {name}"))?;
+    report.stored = true;
+    Ok(report)
+}
+
+/// Stores a backup that could not run, as Velero does: its metadata (phase `Failed`, the
+/// reason), an empty tarball and a log naming the failure, so `backup logs` and the backup sync
+/// see it.
+async fn store_failed_backup(
+    store: &BackupStore,
+    backup: &Backup,
+    report: &BackupReport,
+) -> anyhow::Result<()> {
+    let mut stored = backup.clone();
+    stored.status = Some(report.status.clone());
+    let metadata = serde_json::to_vec(&stored).context("cannot encode velero-backup.json")?;
+    let (tarball, _) = godwit_tarball::BackupWriter::new(Vec::new())
+        .and_then(godwit_tarball::BackupWriter::finish)
+        .context("cannot write an empty backup tarball")?;
+    let log = gzip(format!("backup failed: {}\n", report.failure_reason).as_bytes())?;
+    let upload =
+        BackupUpload::new(metadata, Tarball::Bytes(tarball.into())).with_file(BackupFile::Log, log);
+    store
+        .put_backup(&report.name, upload)
+        .await
+        .with_context(|| format!("cannot store failed backup {}", report.name))
+}
+
+/// Runs a Velero Restore CR against a cluster from a backup in the store; uploads log and results.
+pub async fn run_restore(
+    client: &kube::Client,
+    store: &BackupStore,
+    restore: &Restore,
+    options: &JobOptions,
+    progress: impl Fn(godwit_restore::Progress) + Send + Sync + 'static,
+) -> anyhow::Result<RestoreReport> {
+    let name = restore
+        .metadata
+        .name
+        .clone()
+        .context("the Restore has no metadata.name; give it a name")?;
+    let start = now();
+    let mut report = RestoreReport {
+        name: name.clone(),
+        phase: RestorePhase::InProgress,
+        status: RestoreStatus::default(),
+        counts: RestoreCounts::default(),
+        version_choices: Vec::new(),
+        version_failures: Vec::new(),
+        warnings: godwit_restore::Results::default(),
+        errors: godwit_restore::Results::default(),
+        validation_errors: Vec::new(),
+        failure_reason: String::new(),
+    };
+    let fail_validation = |mut report: RestoreReport, problems: Vec<String>| {
+        report.phase = RestorePhase::FailedValidation;
+        report.validation_errors = problems;
+        report.status = restore_status(&report, start.clone(), None);
+        report
+    };
+    let spec = match restore_spec(restore, options) {
+        Ok(spec) => spec,
+        Err(problems) => return Ok(fail_validation(report, problems)),
+    };
+    let backup_name = spec.backup_name.clone();
+
+    match store.get_backup_metadata(&backup_name).await {
+        Ok(bytes) => match serde_json::from_slice::<Backup>(&bytes) {
+            Ok(backup) => {
+                if let Some(problem) = unusable_backup(&backup) {
+                    return Ok(fail_validation(report, vec![problem]));
+                }
+            }
+            Err(err) => {
+                let problem = format!(
+                    "backup {backup_name}: velero-backup.json is not a Backup ({err}); \
+                     the store holds a damaged backup"
+                );
+                return Ok(fail_validation(report, vec![problem]));
+            }
+        },
+        Err(godwit_storage::Error::NotFound { .. }) => {
+            let problem = format!(
+                "backup {backup_name} not found in {}; run `godwit backup get` to list backups",
+                store.location()
+            );
+            return Ok(fail_validation(report, vec![problem]));
+        }
+        Err(err) => {
+            report.phase = RestorePhase::Failed;
+            report.failure_reason = format!("cannot read backup {backup_name}: {err}");
+            report.status = restore_status(&report, start.clone(), None);
+            return Ok(report);
+        }
+    }
+
+    let workdir = tempfile::tempdir()
+        .context("cannot create a temporary folder for the backup; check TMPDIR")?;
+    let extracted = match download_and_extract(store, &backup_name, workdir.path()).await {
+        Ok(extracted) => extracted,
+        Err(err) => {
+            report.phase = RestorePhase::Failed;
+            report.failure_reason = format!("{err:#}");
+            report.status = restore_status(&report, start.clone(), None);
+            return Ok(report);
+        }
+    };
+
+    let execute_options = ExecuteOptions {
+        concurrency: options.concurrency.max(1),
+        server_namespace: options.server_namespace.clone(),
+        progress: Some(Arc::new(progress)),
+        ..ExecuteOptions::default()
+    };
+    let mut result = godwit_restore::restore(client, &extracted, spec, &execute_options).await;
+
+    let log = gzip(result.log.join("\n").as_bytes())?;
+    if let Err(err) = store.put_restore_log(&name, log).await {
+        result
+            .warnings
+            .add_velero(format!("the restore log was not stored: {err}"));
+    }
+    let results =
+        gzip(&serde_json::to_vec(&result.results_json()).context("cannot encode the results")?)?;
+    if let Err(err) = store.put_restore_results(&name, results).await {
+        result
+            .warnings
+            .add_velero(format!("the restore results were not stored: {err}"));
+    }
+
+    report.phase = match result.phase {
+        godwit_restore::Phase::Completed => RestorePhase::Completed,
+        godwit_restore::Phase::PartiallyFailed => RestorePhase::PartiallyFailed,
+        godwit_restore::Phase::Failed => RestorePhase::Failed,
+    };
+    if report.phase == RestorePhase::Failed {
+        report.failure_reason = result.errors.velero.join("; ");
+    }
+    report.counts = result.counts;
+    if let Some(plan) = &result.plan {
+        let (choices, failures) = version_choices(plan);
+        report.version_choices = choices;
+        report.version_failures = failures;
+    }
+    report.warnings = result.warnings;
+    report.errors = result.errors;
+    let progress = RestoreProgress {
+        total_items: to_i64(report.counts.total),
+        items_restored: to_i64(report.counts.total),
+    };
+    report.status = restore_status(&report, start, Some(progress));
+    Ok(report)
+}
+
+/// Downloads a backup's tarball into `workdir` and extracts it there (checking every entry).
+pub async fn download_and_extract(
+    store: &BackupStore,
+    backup_name: &str,
+    workdir: &std::path::Path,
+) -> anyhow::Result<godwit_tarball::ExtractedBackup> {
+    let tarball = workdir.join("backup.tar.gz");
+    store
+        .download_tarball(backup_name, &tarball)
+        .await
+        .with_context(|| format!("cannot download the tarball of backup {backup_name}"))?;
+    let destination = workdir.join("contents");
+    tokio::task::spawn_blocking(move || -> anyhow::Result<godwit_tarball::ExtractedBackup> {
+        let file = std::fs::File::open(&tarball)
+            .with_context(|| format!("cannot open {}", tarball.display()))?;
+        let extracted = godwit_tarball::extract(
+            std::io::BufReader::new(file),
+            &destination,
+            &godwit_tarball::Limits::default(),
+        )?;
+        Ok(extracted)
+    })
+    .await
+    .context("the tarball reader stopped unexpectedly")?
+    .with_context(|| format!("cannot read the tarball of backup {backup_name}"))
+}
+
+/// Velero restores only from backups that ran to the end; `None` when this one may be used.
+pub fn unusable_backup(backup: &Backup) -> Option<String> {
+    let name = backup.metadata.name.as_deref().unwrap_or("");
+    match backup.phase() {
+        Some(BackupPhase::Completed | BackupPhase::PartiallyFailed) => None,
+        Some(phase) => Some(format!(
+            "backup {name} is in phase {phase}; restore from a Completed or PartiallyFailed backup"
+        )),
+        None => Some(format!(
+            "backup {name} has no phase yet; wait until it is Completed"
+        )),
+    }
+}
+
+/// The version choice per group-resource of an executed plan, and the group-resources that got
+/// none (with the error).
+pub fn version_choices(plan: &godwit_restore::Plan) -> (Vec<VersionChoice>, Vec<(String, String)>) {
+    let mut choices = Vec::new();
+    let mut failures = Vec::new();
+    for tier in &plan.tiers {
+        match &tier.decision {
+            godwit_restore::Decision::Chosen { choice, .. } => {
+                choices.push(VersionChoice::from(choice));
+            }
+            godwit_restore::Decision::Failed { error, .. } => {
+                failures.push((tier.group_resource.to_string(), error.clone()));
+            }
+            godwit_restore::Decision::Deferred { .. } => {}
+        }
+    }
+    choices.sort_by(|a, b| a.group_resource.cmp(&b.group_resource));
+    failures.sort();
+    (choices, failures)
+}
+
+/// The engine's backup spec from a Backup CR. Every problem is listed, naming its field.
+pub fn backup_spec(backup: &Backup) -> Result<godwit_backup::BackupSpec, Vec<String>> {
+    let spec = &backup.spec;
+    let mut problems = Vec::new();
+    for (field, value) in [
+        (
+            "spec.includedClusterScopedResources",
+            &spec.included_cluster_scoped_resources,
+        ),
+        (
+            "spec.excludedClusterScopedResources",
+            &spec.excluded_cluster_scoped_resources,
+        ),
+        (
+            "spec.includedNamespaceScopedResources",
+            &spec.included_namespace_scoped_resources,
+        ),
+        (
+            "spec.excludedNamespaceScopedResources",
+            &spec.excluded_namespace_scoped_resources,
+        ),
+    ] {
+        if value.as_ref().is_some_and(|v| !v.is_empty()) {
+            problems.push(format!(
+                "{field} is not supported by godwit; use spec.includedResources, \
+                 spec.excludedResources and spec.includeClusterResources"
+            ));
+        }
+    }
+    let label_selector = spec.label_selector.as_ref().map(selector_text);
+    let or_label_selectors: Vec<String> = spec
+        .or_label_selectors
+        .iter()
+        .flatten()
+        .map(selector_text)
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(godwit_backup::BackupSpec {
+        included_namespaces: spec.included_namespaces.clone().unwrap_or_default(),
+        excluded_namespaces: spec.excluded_namespaces.clone().unwrap_or_default(),
+        included_resources: spec.included_resources.clone().unwrap_or_default(),
+        excluded_resources: spec.excluded_resources.clone().unwrap_or_default(),
+        include_cluster_resources: spec.include_cluster_resources,
+        label_selector,
+        or_label_selectors,
+    })
+}
+
+/// The engine's restore spec from a Restore CR and the server's settings. Every problem is
+/// listed, naming its field.
+pub fn restore_spec(
+    restore: &Restore,
+    options: &JobOptions,
+) -> Result<godwit_restore::RestoreSpec, Vec<String>> {
+    let spec = &restore.spec;
+    let mut problems = Vec::new();
+    if spec.backup_name.trim().is_empty() {
+        problems.push(if spec.schedule_name.is_empty() {
+            "spec.backupName is empty; name the backup to restore from".to_owned()
+        } else {
+            "spec.scheduleName is not supported by godwit; set spec.backupName".to_owned()
+        });
+    }
+    let name = restore.metadata.name.clone().unwrap_or_default();
+    let mut engine = godwit_restore::RestoreSpec::new(spec.backup_name.trim(), name);
+    engine.included_namespaces = spec.included_namespaces.clone().unwrap_or_default();
+    engine.excluded_namespaces = spec.excluded_namespaces.clone().unwrap_or_default();
+    engine.included_resources = spec.included_resources.clone().unwrap_or_default();
+    engine.excluded_resources = spec.excluded_resources.clone().unwrap_or_default();
+    engine.namespace_mapping = spec.namespace_mapping.clone().unwrap_or_default();
+    for (old, new) in &engine.namespace_mapping {
+        if old.trim().is_empty() || new.trim().is_empty() {
+            problems.push(format!(
+                "spec.namespaceMapping has an empty name in {old:?}: {new:?}; map a namespace to a namespace"
+            ));
+        }
+    }
+    if let Some(selector) = &spec.label_selector {
+        match restore_selector(selector) {
+            Ok(selector) => engine.label_selector = Some(selector),
+            Err(why) => problems.push(format!("spec.labelSelector: {why}")),
+        }
+    }
+    for (index, selector) in spec.or_label_selectors.iter().flatten().enumerate() {
+        match restore_selector(selector) {
+            Ok(selector) => engine.or_label_selectors.push(selector),
+            Err(why) => problems.push(format!("spec.orLabelSelectors[{index}]: {why}")),
+        }
+    }
+    engine.existing_resource_policy = match &spec.existing_resource_policy {
+        None | Some(godwit_api::ExistingResourcePolicy::None) => ExistingResourcePolicy::None,
+        Some(godwit_api::ExistingResourcePolicy::Update) => ExistingResourcePolicy::Update,
+        Some(other) => {
+            problems.push(format!(
+                "spec.existingResourcePolicy {:?} is invalid; use none or update",
+                other.to_string()
+            ));
+            ExistingResourcePolicy::None
+        }
+    };
+    engine.preserve_node_ports = spec.preserve_node_ports.unwrap_or(false);
+    engine.include_cluster_resources = spec.include_cluster_resources;
+    engine.enable_api_group_versions = options.enable_api_group_versions;
+    if let Some(priorities) = &options.restore_resource_priorities {
+        engine.resource_priorities = priorities.clone();
+    }
+    if problems.is_empty() {
+        Ok(engine)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A Kubernetes label selector in `kubectl`'s text form (`app=web,tier in (a,b),!canary`).
+pub fn selector_text(selector: &LabelSelector) -> String {
+    let mut terms: Vec<String> = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    for expression in selector.match_expressions.iter().flatten() {
+        let values = expression.values.clone().unwrap_or_default().join(",");
+        terms.push(match expression.operator.as_str() {
+            "In" => format!("{} in ({values})", expression.key),
+            "NotIn" => format!("{} notin ({values})", expression.key),
+            "Exists" => expression.key.clone(),
+            "DoesNotExist" => format!("!{}", expression.key),
+            // An operator Kubernetes does not know: keep it visible so validation names it.
+            other => format!("{} {other} ({values})", expression.key),
+        });
+    }
+    terms.join(",")
+}
+
+/// A Kubernetes label selector as the restore engine's type.
+fn restore_selector(selector: &LabelSelector) -> Result<godwit_restore::LabelSelector, String> {
+    let mut out = godwit_restore::LabelSelector {
+        match_labels: selector.match_labels.clone().unwrap_or_default(),
+        match_expressions: Vec::new(),
+    };
+    for expression in selector.match_expressions.iter().flatten() {
+        let operator = match expression.operator.as_str() {
+            "In" => Operator::In,
+            "NotIn" => Operator::NotIn,
+            "Exists" => Operator::Exists,
+            "DoesNotExist" => Operator::DoesNotExist,
+            other => {
+                return Err(format!(
+                    "operator {other:?} of key {:?} is not one of In, NotIn, Exists, DoesNotExist",
+                    expression.key
+                ));
+            }
+        };
+        out.match_expressions
+            .push(godwit_restore::LabelSelectorRequirement {
+                key: expression.key.clone(),
+                operator,
+                values: expression.values.clone().unwrap_or_default(),
+            });
+    }
+    Ok(out)
+}
+
+fn backup_status(report: &BackupReport, start: Time) -> BackupStatus {
+    let ran = matches!(
+        report.phase,
+        BackupPhase::Completed | BackupPhase::PartiallyFailed
+    );
+    BackupStatus {
+        version: 1,
+        format_version: FORMAT_VERSION.to_owned(),
+        phase: Some(report.phase.clone()),
+        validation_errors: (!report.validation_errors.is_empty())
+            .then(|| report.validation_errors.clone()),
+        start_timestamp: Some(start),
+        completion_timestamp: Some(now()),
+        failure_reason: report.failure_reason.clone(),
+        warnings: to_i64(report.warnings.len()),
+        errors: to_i64(report.errors.len()),
+        progress: ran.then(|| BackupProgress {
+            total_items: u64_to_i64(report.items_backed_up),
+            items_backed_up: u64_to_i64(report.items_backed_up),
+        }),
+        ..BackupStatus::default()
+    }
+}
+
+fn restore_status(
+    report: &RestoreReport,
+    start: Time,
+    progress: Option<RestoreProgress>,
+) -> RestoreStatus {
+    RestoreStatus {
+        phase: Some(report.phase.clone()),
+        validation_errors: (!report.validation_errors.is_empty())
+            .then(|| report.validation_errors.clone()),
+        warnings: to_i64(report.warnings.len()),
+        errors: to_i64(report.errors.len()),
+        failure_reason: report.failure_reason.clone(),
+        start_timestamp: Some(start),
+        completion_timestamp: Some(now()),
+        progress,
+        godwit: (!report.version_choices.is_empty()).then(|| GodwitRestoreStatus {
+            version_choices: report.version_choices.clone(),
+        }),
+        ..RestoreStatus::default()
+    }
+}
+
+/// Gzips bytes, as Velero stores logs and results.
+pub fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(bytes).context("cannot gzip")?;
+    encoder.finish().context("cannot gzip")
+}
+
+/// The current time, second precision as Kubernetes stores it.
+pub fn now() -> Time {
+    let now = jiff::Timestamp::now();
+    Time(jiff::Timestamp::from_second(now.as_second()).unwrap_or(now))
+}
+
+fn to_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn u64_to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests;

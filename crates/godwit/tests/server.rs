@@ -1,0 +1,637 @@
+//! End-to-end tests of `godwit server` against kubesim: the server runs as a subprocess and is
+//! driven only through Velero's custom resources, as `kubectl` or the CLI would drive it.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use godwit_api::{Backup, BackupSpec, BackupStorageLocation, Restore, RestoreSpec};
+use godwit_kubesim::{Fault, FaultRule, Options, Running};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Api;
+use kube::api::{ObjectMeta, PostParams};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+const SERVER_NAMESPACE: &str = "velero";
+/// Every wait in these tests ends by then.
+const DEADLINE: Duration = Duration::from_secs(90);
+
+/// A kubesim with godwit's CRDs and the server namespace.
+struct Cluster {
+    sim: Running,
+    client: kube::Client,
+    kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+async fn cluster() -> Cluster {
+    let sim = godwit_kubesim::start(Options::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    sim.write_kubeconfig(&kubeconfig).unwrap();
+    let client = sim.client().unwrap();
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in godwit_api::crds() {
+        crds.create(&PostParams::default(), &crd).await.unwrap();
+    }
+    create_namespace(&client, SERVER_NAMESPACE).await;
+    Cluster {
+        sim,
+        client,
+        kubeconfig,
+        _dir: dir,
+    }
+}
+
+async fn create_namespace(client: &kube::Client, name: &str) {
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_owned()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    namespaces
+        .create(&PostParams::default(), &namespace)
+        .await
+        .unwrap();
+}
+
+async fn create_config_maps(client: &kube::Client, namespace: &str, count: usize) {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    for index in 0..count {
+        let config_map = ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(format!("settings-{index}")),
+                labels: Some([("app".to_owned(), "shop".to_owned())].into()),
+                ..ObjectMeta::default()
+            },
+            data: Some([("index".to_owned(), index.to_string())].into()),
+            ..ConfigMap::default()
+        };
+        api.create(&PostParams::default(), &config_map)
+            .await
+            .unwrap();
+    }
+}
+
+/// A running `godwit server`; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    metrics: SocketAddr,
+    log: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_server(cluster: &Cluster, store: &Path, log_dir: &Path, extra: &[&str]) -> Server {
+    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let log = log_dir.join(format!("server-{}.log", metrics.port()));
+    let child = Command::new(env!("CARGO_BIN_EXE_godwit"))
+        .args(["server", "--namespace", SERVER_NAMESPACE])
+        .arg("--default-local-dir")
+        .arg(store)
+        .args(["--metrics-address", &metrics.to_string()])
+        .args([
+            "--features=EnableAPIGroupVersions",
+            "--backup-sync-period",
+            "1s",
+        ])
+        .args(extra)
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child,
+        metrics,
+        log,
+    };
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Ok(body) = http_get(metrics, "/healthz").await
+            && body.ends_with("ok")
+        {
+            return server;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("the server exited with {status}:\n{}", server.log());
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server did not answer /healthz:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A bare HTTP/1.1 GET; returns the body when the status is 200.
+async fn http_get(address: SocketAddr, path: &str) -> Result<String, String> {
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .map_err(|err| err.to_string())?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|err| err.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .map_err(|err| err.to_string())?;
+    let (head, body) = response.split_once("\r\n\r\n").ok_or("no end of headers")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(head.to_owned());
+    }
+    Ok(body.trim().to_owned())
+}
+
+/// Polls until `done` accepts the object, or fails the test with the server's log.
+async fn wait_for<K>(api: &Api<K>, name: &str, server: &Server, done: impl Fn(&K) -> bool) -> K
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let mut last = None;
+    loop {
+        if let Ok(Some(object)) = api.get_opt(name).await {
+            if done(&object) {
+                return object;
+            }
+            last = Some(object);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} did not get there; last seen {last:#?}\nserver log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn phase_of_backup(backup: &Backup) -> String {
+    backup
+        .phase()
+        .map(|phase| phase.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+fn phase_of_restore(restore: &Restore) -> String {
+    restore
+        .phase()
+        .map(|phase| phase.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+fn backup_of(name: &str, namespace: &str) -> Backup {
+    Backup::new(
+        name,
+        BackupSpec {
+            included_namespaces: Some(vec![namespace.to_owned()]),
+            ..BackupSpec::default()
+        },
+    )
+}
+
+fn restore_of(name: &str, backup: &str) -> Restore {
+    Restore::new(
+        name,
+        RestoreSpec {
+            backup_name: backup.to_owned(),
+            ..RestoreSpec::default()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_in_one_cluster_restores_into_another() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let source = cluster().await;
+    create_namespace(&source.client, "shop").await;
+    create_config_maps(&source.client, "shop", 3).await;
+    let secrets: Api<Secret> = Api::namespaced(source.client.clone(), "shop");
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some("token".to_owned()),
+            ..ObjectMeta::default()
+        },
+        string_data: Some([("token".to_owned(), "s3cr3t".to_owned())].into()),
+        ..Secret::default()
+    };
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
+    let source_server = start_server(&source, &store, work.path(), &[]).await;
+
+    // The embedded default location is created and validated.
+    let locations: Api<BackupStorageLocation> =
+        Api::namespaced(source.client.clone(), SERVER_NAMESPACE);
+    let location = wait_for(&locations, "default", &source_server, |location| {
+        location
+            .status
+            .as_ref()
+            .and_then(|status| status.phase.as_ref())
+            == Some(&godwit_api::BackupStorageLocationPhase::Available)
+    })
+    .await;
+    assert!(location.spec.default);
+
+    let backups: Api<Backup> = Api::namespaced(source.client.clone(), SERVER_NAMESPACE);
+    backups
+        .create(&PostParams::default(), &backup_of("shop-backup", "shop"))
+        .await
+        .unwrap();
+    let backup = wait_for(&backups, "shop-backup", &source_server, |backup| {
+        backup.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(
+        phase_of_backup(&backup),
+        "Completed",
+        "{backup:#?}\n{}",
+        source_server.log()
+    );
+    let status = backup.status.clone().unwrap();
+    assert!(status.start_timestamp.is_some() && status.completion_timestamp.is_some());
+    assert!(status.expiration.is_some());
+    assert_eq!(status.format_version, "1.1.0");
+    assert_eq!(status.errors, 0);
+    assert!(
+        status.progress.unwrap().items_backed_up >= 5,
+        "namespace, 3 config maps, secret"
+    );
+    assert_eq!(backup.spec.storage_location, "default");
+
+    let files = store.join("godwit/backups/shop-backup");
+    for file in [
+        "velero-backup.json",
+        "shop-backup.tar.gz",
+        "shop-backup-logs.gz",
+        "shop-backup-resource-list.json.gz",
+    ] {
+        assert!(files.join(file).is_file(), "{file} missing from the store");
+    }
+    let stored: Backup =
+        serde_json::from_slice(&std::fs::read(files.join("velero-backup.json")).unwrap()).unwrap();
+    assert_eq!(phase_of_backup(&stored), "Completed");
+
+    // A backup to a location that does not exist is refused with the reason.
+    let mut nowhere = backup_of("to-nowhere", "shop");
+    nowhere.spec.storage_location = "nowhere".to_owned();
+    backups
+        .create(&PostParams::default(), &nowhere)
+        .await
+        .unwrap();
+    let refused = wait_for(&backups, "to-nowhere", &source_server, |backup| {
+        backup.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(phase_of_backup(&refused), "FailedValidation");
+    let problems = refused.status.unwrap().validation_errors.unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("backupstoragelocations.velero.io \"nowhere\" not found"),
+        "{problems:?}"
+    );
+    assert!(!store.join("godwit/backups/to-nowhere").exists());
+
+    // A location whose store cannot be opened is found Unavailable, and refuses backups.
+    let broken = BackupStorageLocation::new(
+        "broken",
+        godwit_api::BackupStorageLocationSpec {
+            provider: "example.com/unknown".to_owned(),
+            object_storage: godwit_api::ObjectStorageLocation {
+                bucket: "bucket".to_owned(),
+                ..godwit_api::ObjectStorageLocation::default()
+            },
+            ..godwit_api::BackupStorageLocationSpec::default()
+        },
+    );
+    locations
+        .create(&PostParams::default(), &broken)
+        .await
+        .unwrap();
+    let mut to_broken = backup_of("to-broken", "shop");
+    to_broken.spec.storage_location = "broken".to_owned();
+    backups
+        .create(&PostParams::default(), &to_broken)
+        .await
+        .unwrap();
+    let refused = wait_for(&backups, "to-broken", &source_server, |backup| {
+        backup.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(phase_of_backup(&refused), "FailedValidation");
+    assert_eq!(
+        refused.status.unwrap().validation_errors.unwrap(),
+        ["backup can't be created because BackupStorageLocation broken is in Unavailable status"]
+    );
+    let broken = locations.get("broken").await.unwrap().status.unwrap();
+    assert_eq!(
+        broken.phase,
+        Some(godwit_api::BackupStorageLocationPhase::Unavailable)
+    );
+    assert!(broken.message.contains("example.com/unknown"), "{broken:?}");
+
+    assert_eq!(
+        http_get(source_server.metrics, "/healthz").await.unwrap(),
+        "ok"
+    );
+    let metrics = http_get(source_server.metrics, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("godwit_backup_total{phase=\"FailedValidation\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("godwit_backup_total{phase=\"Completed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("godwit_backup_items_total 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("godwit_backup_duration_seconds_count 1"),
+        "{metrics}"
+    );
+
+    // A second cluster and server sharing the store: the backup is synced in and restored.
+    let target = cluster().await;
+    let target_server = start_server(&target, &store, work.path(), &[]).await;
+    let target_backups: Api<Backup> = Api::namespaced(target.client.clone(), SERVER_NAMESPACE);
+    let synced = wait_for(&target_backups, "shop-backup", &target_server, |_| true).await;
+    assert_eq!(phase_of_backup(&synced), "Completed");
+
+    // The server reads the version priorities from its namespace; a bad line is a warning.
+    let config_maps: Api<ConfigMap> = Api::namespaced(target.client.clone(), SERVER_NAMESPACE);
+    let priorities = ConfigMap {
+        metadata: ObjectMeta {
+            name: Some("enableapigroupversions".to_owned()),
+            ..ObjectMeta::default()
+        },
+        data: Some(
+            [(
+                "restoreResourcesVersionPriority".to_owned(),
+                "configmaps=v1\nnot-a-priority-line".to_owned(),
+            )]
+            .into(),
+        ),
+        ..ConfigMap::default()
+    };
+    config_maps
+        .create(&PostParams::default(), &priorities)
+        .await
+        .unwrap();
+
+    let restores: Api<Restore> = Api::namespaced(target.client.clone(), SERVER_NAMESPACE);
+    restores
+        .create(
+            &PostParams::default(),
+            &restore_of("shop-restore", "shop-backup"),
+        )
+        .await
+        .unwrap();
+    let restore = wait_for(&restores, "shop-restore", &target_server, |restore| {
+        restore.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(
+        phase_of_restore(&restore),
+        "Completed",
+        "{restore:#?}\n{}",
+        target_server.log()
+    );
+    let status = restore.status.clone().unwrap();
+    assert_eq!(status.errors, 0);
+    assert_eq!(status.warnings, 1, "the invalid priority line");
+    assert!(status.completion_timestamp.is_some());
+    let progress = status.progress.unwrap();
+    assert_eq!(progress.items_restored, progress.total_items);
+    let restored: Api<ConfigMap> = Api::namespaced(target.client.clone(), "shop");
+    let config_map = restored.get("settings-1").await.unwrap();
+    assert_eq!(
+        config_map
+            .metadata
+            .labels
+            .unwrap()
+            .get("velero.io/restore-name"),
+        Some(&"shop-restore".to_owned())
+    );
+    let restore_files = store.join("godwit/restores/shop-restore");
+    assert!(restore_files.join("restore-shop-restore-logs.gz").is_file());
+    assert!(
+        restore_files
+            .join("restore-shop-restore-results.gz")
+            .is_file()
+    );
+
+    // A restore from a backup nobody made is refused with the reason.
+    restores
+        .create(
+            &PostParams::default(),
+            &restore_of("from-nowhere", "missing"),
+        )
+        .await
+        .unwrap();
+    let refused = wait_for(&restores, "from-nowhere", &target_server, |restore| {
+        restore.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(phase_of_restore(&refused), "FailedValidation");
+    assert_eq!(
+        refused.status.unwrap().validation_errors,
+        Some(vec![
+            "Error retrieving backup: backups.velero.io \"missing\" not found".to_owned()
+        ])
+    );
+
+    let metrics = http_get(target_server.metrics, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("godwit_restore_total{phase=\"Completed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("godwit_restore_total{phase=\"FailedValidation\"} 1"),
+        "{metrics}"
+    );
+    drop(target_server);
+    drop(source_server);
+    target.sim.shutdown().await;
+    source.sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cleans_up() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let cluster = cluster().await;
+    create_namespace(&cluster.client, "shop").await;
+    create_config_maps(&cluster.client, "shop", 8).await;
+    let server = start_server(&cluster, &store, work.path(), &["--concurrency", "1"]).await;
+
+    // Through the CLI this time, as a person would: it creates the Backup and waits for it.
+    let kubeconfig = cluster.kubeconfig.clone();
+    let created = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_godwit"))
+            .args([
+                "backup",
+                "create",
+                "slow",
+                "--include-namespaces",
+                "shop",
+                "--wait",
+            ])
+            .args(["--namespace", SERVER_NAMESPACE])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        created.status.success(),
+        "{}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&created.stdout),
+        String::from_utf8_lossy(&created.stderr),
+        server.log()
+    );
+    let backups: Api<Backup> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    let backup = wait_for(&backups, "slow", &server, Backup::is_terminal_phase).await;
+    assert_eq!(phase_of_backup(&backup), "Completed");
+
+    // Every create of a config map now takes two seconds: the restore stays InProgress.
+    cluster.sim.faults().add(FaultRule {
+        fault: Fault::Latency { millis: 2000 },
+        fraction: 1.0,
+        path_contains: Some("/configmaps".to_owned()),
+        method: Some("POST".to_owned()),
+    });
+    let restores: Api<Restore> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    let mut restore = restore_of("interrupted", "slow");
+    restore.spec.namespace_mapping = Some([("shop".to_owned(), "shop-copy".to_owned())].into());
+    restores
+        .create(&PostParams::default(), &restore)
+        .await
+        .unwrap();
+    // Progress reaches the status while the restore runs (at most once a second).
+    let running = wait_for(&restores, "interrupted", &server, |restore| {
+        phase_of_restore(restore) == "InProgress"
+            && restore
+                .status
+                .as_ref()
+                .and_then(|status| status.progress.as_ref())
+                .is_some_and(|progress| progress.total_items > 0)
+    })
+    .await;
+    let progress = running.status.unwrap().progress.unwrap();
+    assert!(
+        progress.items_restored < progress.total_items,
+        "{progress:?}"
+    );
+    drop(server); // SIGKILL, mid-restore
+    cluster.sim.faults().clear();
+
+    let restarted = start_server(&cluster, &store, work.path(), &[]).await;
+    let failed = wait_for(&restores, "interrupted", &restarted, |restore| {
+        restore.is_terminal_phase()
+    })
+    .await;
+    assert_eq!(phase_of_restore(&failed), "Failed");
+    let status = failed.status.unwrap();
+    assert_eq!(
+        status.failure_reason,
+        "found a restore with status \"InProgress\" during the server starting, mark it as \"Failed\""
+    );
+    assert!(status.completion_timestamp.is_some());
+
+    // It stays Failed: the restarted server does not pick it up again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = restores.get("interrupted").await.unwrap();
+    assert_eq!(phase_of_restore(&again), "Failed");
+    let metrics = http_get(restarted.metrics, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("godwit_restore_total{phase=\"Failed\"} 1"),
+        "{metrics}"
+    );
+
+    // `godwit backup delete` makes a DeleteBackupRequest; the server deletes the backup's
+    // files, the restores made from it, and the Backup.
+    let kubeconfig = cluster.kubeconfig.clone();
+    let deleted = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_godwit"))
+            .args(["backup", "delete", "slow", "--confirm"])
+            .args(["--namespace", SERVER_NAMESPACE])
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        deleted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deleted.stderr)
+    );
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while backups.get_opt("slow").await.unwrap().is_some()
+        || restores.get_opt("interrupted").await.unwrap().is_some()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the backup was not deleted:\n{}",
+            restarted.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!store.join("godwit/backups/slow").exists());
+    assert!(!store.join("godwit/restores/interrupted").exists());
+    let requests: Api<godwit_api::DeleteBackupRequest> =
+        Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    let request = &requests
+        .list(&kube::api::ListParams::default())
+        .await
+        .unwrap()
+        .items[0];
+    let status = request.status.clone().unwrap();
+    assert_eq!(
+        status.phase,
+        Some(godwit_api::DeleteBackupRequestPhase::Processed)
+    );
+    assert_eq!(status.errors, None);
+    drop(restarted);
+    cluster.sim.shutdown().await;
+}
