@@ -157,16 +157,10 @@ pub async fn run_backup(
         concurrency: options.concurrency.max(1),
         ..BackupOptions::default()
     };
-    // The engine's future is not `Send` (a closure over borrowed list jobs trips rustc's
-    // higher-ranked lifetime check), yet the server spawns this job on a multi-threaded
-    // runtime: so the engine is driven on a blocking thread of the same runtime.
-    let handle = tokio::runtime::Handle::current();
+    // A task of its own: a panic in the engine ends this job with an error, not the caller.
     let engine_client = client.clone();
-    let engine = tokio::task::spawn_blocking(move || {
-        handle.block_on(async move {
-            godwit_backup::run_backup(&engine_client, &spec, &engine_options, writer, progress)
-                .await
-        })
+    let engine = tokio::spawn(async move {
+        godwit_backup::run_backup(&engine_client, &spec, &engine_options, writer, progress).await
     })
     .await
     .context("the backup engine stopped unexpectedly")?;

@@ -72,7 +72,22 @@ fn is_host_label_safe(bucket: &str) -> bool {
 
 /// Connects to the location's bucket. Reads the credentials and encryption-key files, and asks
 /// S3 for the bucket's region when it must.
-pub(crate) async fn build(aws: &AwsConfig, env: &dyn Environment) -> Result<AmazonS3, Error> {
+///
+/// The credentials are resolved at once, into owned values: the environment reader is not
+/// `Sync`, and holding it across the region lookup would make the future not `Send`.
+pub(crate) fn build<'a>(
+    aws: &'a AwsConfig,
+    env: &dyn Environment,
+) -> impl Future<Output = Result<AmazonS3, Error>> + Send + use<'a> {
+    connect(aws, credentials::resolve(&aws.credentials, env))
+}
+
+/// [`build`] once the credentials are resolved; their error is reported only after the CA and
+/// region checks, so a location with several problems names the same one first as it always has.
+async fn connect(
+    aws: &AwsConfig,
+    credentials: Result<CredentialSource, Error>,
+) -> Result<AmazonS3, Error> {
     // reqwest is built without a crypto provider of its own; without a process default it panics.
     install_crypto_provider();
 
@@ -128,7 +143,7 @@ pub(crate) async fn build(aws: &AwsConfig, env: &dyn Environment) -> Result<Amaz
         builder = builder.with_endpoint(endpoint);
     }
 
-    builder = match credentials::resolve(&aws.credentials, env)? {
+    builder = match credentials? {
         CredentialSource::Static(keys) => {
             let builder = builder
                 .with_access_key_id(keys.access_key_id)

@@ -79,9 +79,8 @@ pub(crate) async fn run_backups(context: Arc<Context>) -> anyhow::Result<()> {
     let watch = watch_new(api.clone(), is_new_backup, queue);
     let work = async {
         while let Some(name) = pending.recv().await {
-            // A thread of its own: a panic in one backup must not stop the controller, and
-            // the engine's future is not `Send` (see `run_off_worker`).
-            let job = run_off_worker(process_backup(context.clone(), api.clone(), name.clone()));
+            // A task of its own: a panic in one backup must not stop the controller.
+            let job = tokio::spawn(process_backup(context.clone(), api.clone(), name.clone()));
             match job.await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
@@ -108,9 +107,8 @@ pub(crate) async fn run_restores(context: Arc<Context>) -> anyhow::Result<()> {
     let watch = watch_new(api.clone(), is_new_restore, queue);
     let work = async {
         while let Some(name) = pending.recv().await {
-            // A thread of its own: a panic in one restore must not stop the controller, and
-            // the engine's future is not `Send` (see `run_off_worker`).
-            let job = run_off_worker(process_restore(context.clone(), api.clone(), name.clone()));
+            // A task of its own: a panic in one restore must not stop the controller.
+            let job = tokio::spawn(process_restore(context.clone(), api.clone(), name.clone()));
             match job.await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
@@ -128,16 +126,6 @@ pub(crate) async fn run_restores(context: Arc<Context>) -> anyhow::Result<()> {
         Ok(())
     };
     tokio::try_join!(watch, work).map(|_| ())
-}
-
-/// Runs a job on a blocking thread that drives it with the runtime's handle. The engines'
-/// futures are not `Send` (a higher-ranked closure inside the backup engine trips the compiler's
-/// auto-trait check), so they cannot be spawned as tasks; the handle keeps their IO and timers
-/// on the runtime all the same.
-fn run_off_worker(
-    job: impl FnOnce() -> anyhow::Result<()> + Send + 'static,
-) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-    tokio::task::spawn_blocking(job)
 }
 
 /// After a job ended in an error of the server's own (not of the request), makes sure the
@@ -223,12 +211,12 @@ pub(crate) fn expiration(start: &Time, ttl: Option<&godwit_api::Duration>) -> Op
     start.0.checked_add(ttl).ok().map(Time)
 }
 
-fn process_backup(
+async fn process_backup(
     context: Arc<Context>,
     api: Api<Backup>,
     name: String,
-) -> impl FnOnce() -> anyhow::Result<()> + Send + 'static {
-    move || tokio::runtime::Handle::current().block_on(backup_job(&context, &api, &name))
+) -> anyhow::Result<()> {
+    backup_job(&context, &api, &name).await
 }
 
 async fn backup_job(context: &Context, api: &Api<Backup>, name: &str) -> anyhow::Result<()> {
@@ -423,12 +411,12 @@ async fn validate_restore(
     }
 }
 
-fn process_restore(
+async fn process_restore(
     context: Arc<Context>,
     api: Api<Restore>,
     name: String,
-) -> impl FnOnce() -> anyhow::Result<()> + Send + 'static {
-    move || tokio::runtime::Handle::current().block_on(restore_job(&context, &api, &name))
+) -> anyhow::Result<()> {
+    restore_job(&context, &api, &name).await
 }
 
 async fn restore_job(context: &Context, api: &Api<Restore>, name: &str) -> anyhow::Result<()> {

@@ -106,20 +106,9 @@ pub(crate) async fn open_store(
     };
     let config = LocationConfig::from_spec(&storage_spec(location, credentials_file.as_deref()))
         .with_context(|| format!("BackupStorageLocation {name} is not usable"))?;
-    open_config(config)
+    BackupStore::open(&config)
         .await
         .with_context(|| format!("cannot open the store of BackupStorageLocation {name}"))
-}
-
-/// Opens a store off the async workers: `BackupStore::open`'s future is not `Send` (the S3
-/// set-up holds a non-`Sync` environment reader across an await), so it cannot run inside a
-/// spawned task; a blocking thread drives it to the end instead.
-async fn open_config(config: LocationConfig) -> anyhow::Result<BackupStore> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(BackupStore::open(&config)))
-        .await
-        .context("the store opener stopped unexpectedly")?
-        .map_err(anyhow::Error::from)
 }
 
 /// Writes one key of a Secret to a private file, the way Velero passes credentials to plugins.
