@@ -4,6 +4,7 @@
 
 mod check_deps;
 mod demo;
+mod e2e;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,9 @@ tasks:
   demo         plan a restore of the embedded fixture backup into the embedded target clusters,
                printing the version chosen for every group-resource and the rule that chose it
   check-deps   check ARCHITECTURE.md's dependency invariants (pure crates stay pure)
+  e2e          back up SPEC.md section 4's version cases from one cluster, restore them into
+               another through godwit servers and the CLI, and check every restored version:
+               e2e [--clusters sim|kind|kubeconfig:SRC,DST] [--keep] [--case NAME] [--json PATH]
 ";
 
 fn main() -> ExitCode {
@@ -21,6 +25,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&args[1..]),
         Some("check-deps") => check_deps::run(),
+        Some("e2e") => e2e::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{HELP}");
             Ok(())

@@ -1,0 +1,578 @@
+//! One end-to-end run: bring up the clusters, start a godwit server per cluster sharing one
+//! storage location, set up every scenario in the source, back up with the godwit CLI, restore
+//! into the target, read every object back and judge it against the scenario's oracle.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use godwit_api::{Backup, BackupStorageLocation};
+use kube::Api;
+
+use crate::args::{Args, ClusterMode, Tools, choose_mode};
+use crate::clusters::{self, Cluster, Clusters};
+use crate::evidence::{backup_holds, current_server, group_resource, target_serves};
+use crate::godwit::{Godwit, Server, tail};
+use crate::kubeapi::{self, create, create_if_missing, wait_until};
+use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE};
+use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
+use crate::report::{Check, Observation, Row, judge};
+use crate::scenarios::{self, Kind, Names, POLICY_LABEL, RUN_LABEL, Scenario};
+
+/// How long one backup, sync or restore may take before the run gives up on it.
+const STEP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Runs the scenarios `args` picks and returns one row per scenario.
+pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
+    let scenarios = scenarios::select(&args.cases).map_err(anyhow::Error::msg)?;
+    let tools = if matches!(args.clusters, None | Some(ClusterMode::Kind)) {
+        clusters::detect_tools()
+    } else {
+        Tools {
+            docker_on_path: false,
+            docker_running: false,
+            kind_on_path: false,
+        }
+    };
+    let (mode, line) = choose_mode(args.clusters.as_ref(), &tools);
+    println!("{line}");
+    if mode == ClusterMode::Kind
+        && let Some(missing) = tools.kind_missing()
+    {
+        bail!(missing);
+    }
+    if args.in_cluster {
+        // `godwit install` deploys the image it is given, and this repository builds no
+        // container image yet; sharing one storage location between two in-cluster servers
+        // also needs object storage both can reach.
+        bail!(
+            "--in-cluster needs a godwit container image, which this repository does not build \
+             yet; drop --in-cluster to run the servers out of cluster (the default in every mode)"
+        );
+    }
+    if let ClusterMode::Kubeconfig { source, target } = &mode {
+        for path in [source, target] {
+            if !path.is_file() {
+                bail!(
+                    "kubeconfig {} not found; pass kubeconfig:SRC,DST with two existing files",
+                    path.display()
+                );
+            }
+        }
+    }
+    let names = Names::new(&new_run_id());
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("godwit-e2e-{}", names.run)));
+    std::fs::create_dir_all(&work_dir)
+        .with_context(|| format!("cannot create work directory {}", work_dir.display()))?;
+    println!("run {} in {}", names.run, work_dir.display());
+
+    let clusters = clusters::provide(&mode, args.kubesim.as_deref(), &work_dir, args.keep).await?;
+    let godwit = Godwit {
+        binary: args.godwit.clone(),
+    };
+    let mut servers = Vec::new();
+    let same_cluster = same_cluster(&clusters.source.kubeconfig, &clusters.target.kubeconfig);
+    if same_cluster {
+        println!(
+            "source and target are one cluster: scenarios that need two are skipped, the rest \
+             run in separate namespaces"
+        );
+    }
+    let runnable: Vec<Scenario> = scenarios
+        .iter()
+        .filter(|scenario| !same_cluster || scenario.needs_two_clusters().is_none())
+        .copied()
+        .collect();
+    let result = if runnable.is_empty() {
+        Ok(Vec::new())
+    } else {
+        run_on(
+            &clusters,
+            &godwit,
+            &names,
+            &runnable,
+            &work_dir,
+            &mut servers,
+        )
+        .await
+    };
+    // Rows in table order, skipped ones included.
+    let result = result.map(|rows| {
+        scenarios
+            .iter()
+            .map(|scenario| {
+                rows.iter()
+                    .find(|row| row.scenario == scenario.name)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        crate::report::skipped(
+                            scenario,
+                            scenario.needs_two_clusters().unwrap_or("not run"),
+                        )
+                    })
+            })
+            .collect::<Vec<Row>>()
+    });
+    for server in servers {
+        server.stop().await;
+    }
+    // Real clusters outlive the run: leave nothing of it behind unless asked to.
+    if matches!(mode, ClusterMode::Kubeconfig { .. }) && !args.keep {
+        for cluster in [&clusters.source, &clusters.target] {
+            if let Err(err) = clean_up(cluster, &names).await {
+                eprintln!("warning: cleanup of the {} cluster: {err:#}", cluster.side);
+            }
+        }
+    }
+    if let Err(err) = clusters.tear_down(args.keep).await {
+        eprintln!("warning: {err:#}");
+    }
+    // A temporary directory is worth keeping only for its logs, when something failed.
+    let passed = result
+        .as_ref()
+        .is_ok_and(|rows| crate::report::all_passed(rows));
+    if args.work_dir.is_none() && !args.keep && passed {
+        std::fs::remove_dir_all(&work_dir).ok();
+    } else {
+        println!(
+            "logs, kubeconfigs and the backup store are in {}",
+            work_dir.display()
+        );
+    }
+    result
+}
+
+/// Whether two kubeconfigs point at the same API server (by their current contexts).
+fn same_cluster(source: &Path, target: &Path) -> bool {
+    let server = |path: &Path| {
+        kube::config::Kubeconfig::read_from(path)
+            .ok()
+            .and_then(|kubeconfig| current_server(&kubeconfig))
+    };
+    match (server(source), server(target)) {
+        (Some(source), Some(target)) => source == target,
+        _ => source == target,
+    }
+}
+
+/// A short id that keeps this run's groups and namespaces apart from any other run's.
+fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..6].to_owned()
+}
+
+async fn run_on(
+    clusters: &Clusters,
+    godwit: &Godwit,
+    names: &Names,
+    scenarios: &[Scenario],
+    work_dir: &Path,
+    servers: &mut Vec<Server>,
+) -> anyhow::Result<Vec<Row>> {
+    let storage = work_dir.join("storage");
+    std::fs::create_dir_all(&storage)
+        .with_context(|| format!("cannot create {}", storage.display()))?;
+    let source_namespace = names.server_namespace("src");
+    let target_namespace = names.server_namespace("dst");
+    let sides = [
+        (&clusters.source, &source_namespace),
+        (&clusters.target, &target_namespace),
+    ];
+    for (cluster, server_namespace) in sides {
+        install_velero_crds(godwit, cluster).await?;
+        create_if_missing(
+            &cluster.client,
+            &objects::namespaces(),
+            &objects::namespace(names, server_namespace),
+        )
+        .await?;
+    }
+    set_up(clusters, names, scenarios, &target_namespace).await?;
+    for (cluster, server_namespace) in sides {
+        servers.push(godwit.start_server(cluster, server_namespace, &storage, work_dir)?);
+    }
+    for ((cluster, server_namespace), server) in sides.into_iter().zip(servers.iter_mut()) {
+        wait_location_available(cluster, server_namespace, server).await?;
+    }
+
+    let backup = names.backup();
+    let output = godwit
+        .run(
+            &clusters.source,
+            &source_namespace,
+            &[
+                "backup",
+                "create",
+                &backup,
+                "--include-namespaces",
+                &names.namespace(),
+                "--wait",
+            ],
+        )
+        .await?;
+    print!("{}", output.stdout);
+    if !output.success {
+        bail!(
+            "the backup failed: {}\nserver log ({}):\n{}",
+            output.transcript(),
+            servers[0].log.display(),
+            tail(&servers[0].log, 20)
+        );
+    }
+    let held = backup_inventory(godwit, &storage, &backup).await?;
+    let served = served_groups(&clusters.target.client).await?;
+    wait_backup_synced(
+        &clusters.target,
+        &target_namespace,
+        &backup,
+        &mut servers[1],
+    )
+    .await?;
+
+    let restore = |purpose: &'static str, extra: Vec<String>| {
+        let backup = backup.clone();
+        let target_namespace = target_namespace.clone();
+        let storage = storage.clone();
+        async move {
+            let name = names.restore(purpose);
+            let mut args = vec![
+                "restore".to_owned(),
+                "create".to_owned(),
+                name.clone(),
+                "--from-backup".to_owned(),
+                backup,
+                "--wait".to_owned(),
+            ];
+            args.extend(extra);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let output = godwit
+                .run(&clusters.target, &target_namespace, &args)
+                .await?;
+            print!("{}", output.stdout);
+            read_restore(
+                &clusters.target,
+                &target_namespace,
+                &name,
+                &storage,
+                &output,
+            )
+            .await
+        }
+    };
+    let restored_mapping = vec![
+        "--namespace-mappings".to_owned(),
+        format!("{}:{}", names.namespace(), names.restored_namespace()),
+    ];
+    let main = restore("main", restored_mapping.clone()).await?;
+    let has = |kind: Kind| scenarios.iter().any(|scenario| scenario.kind == kind);
+    let mapping = if has(Kind::NamespaceMapping) {
+        Some(
+            restore(
+                "mapping",
+                vec![
+                    "--include-resources".to_owned(),
+                    "persistentvolumes,persistentvolumeclaims".to_owned(),
+                    "--namespace-mappings".to_owned(),
+                    format!("{}:{}", names.namespace(), names.mapped_namespace()),
+                ],
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let update = if has(Kind::ExistingUpdate) {
+        Some(
+            restore(
+                "update",
+                [
+                    "--selector".to_owned(),
+                    format!("{POLICY_LABEL}=update"),
+                    "--existing-resource-policy".to_owned(),
+                    "update".to_owned(),
+                ]
+                .into_iter()
+                .chain(restored_mapping)
+                .collect(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        let restores = Restores {
+            main: &main,
+            mapping: mapping.as_ref(),
+            update: update.as_ref(),
+        };
+        let mut observation = observe(&clusters.target, names, scenario, &restores)
+            .await
+            .unwrap_or_else(|err| Observation {
+                checks: vec![Check::new(format!("reading back: {err:#}"), false)],
+                ..Observation::default()
+            });
+        observation.checks.insert(
+            0,
+            backup_holds(scenario, &group_resource(names, scenario), &held),
+        );
+        if let Some(check) = target_serves(scenario, names, &served) {
+            observation.checks.insert(1, check);
+        }
+        rows.push(judge(scenario, &observation));
+    }
+    Ok(rows)
+}
+
+/// Installs godwit's (Velero's) CRDs with `godwit install --crds-only`, as a user would, and
+/// waits until the cluster serves them.
+async fn install_velero_crds(godwit: &Godwit, cluster: &Cluster) -> anyhow::Result<()> {
+    let output = godwit.install_crds(cluster).await?;
+    if !output.success {
+        bail!("installing godwit's CRDs failed: {}", output.transcript());
+    }
+    for crd in godwit_api::crds() {
+        let name = crd.metadata.name.unwrap_or_default();
+        kubeapi::wait_established(&cluster.client, &name).await?;
+    }
+    Ok(())
+}
+
+async fn wait_location_available(
+    cluster: &Cluster,
+    server_namespace: &str,
+    server: &mut Server,
+) -> anyhow::Result<()> {
+    let api: Api<BackupStorageLocation> = Api::namespaced(cluster.client.clone(), server_namespace);
+    let what = format!(
+        "the {} godwit server's default storage location to be Available",
+        cluster.side
+    );
+    wait_while_alive(server, &what, Duration::from_secs(60), || async {
+        let location = api.get_opt("default").await?;
+        Ok(location
+            .and_then(|location| location.status)
+            .and_then(|status| status.phase)
+            .is_some_and(|phase| phase.as_str() == "Available"))
+    })
+    .await
+}
+
+/// As [`wait_until`], but a server that exits ends the wait at once with its log.
+async fn wait_while_alive<F, Fut>(
+    server: &mut Server,
+    what: &str,
+    timeout: Duration,
+    mut probe: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    let start = std::time::Instant::now();
+    let mut last_error = None;
+    loop {
+        server.check_alive()?;
+        match probe().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => last_error = Some(format!("{err:#}")),
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "timed out after {}s waiting for {what}{}; server log {}:\n{}",
+                timeout.as_secs(),
+                last_error
+                    .map(|err| format!(" (last error: {err})"))
+                    .unwrap_or_default(),
+                server.log.display(),
+                tail(&server.log, 15)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn wait_backup_synced(
+    target: &Cluster,
+    server_namespace: &str,
+    backup: &str,
+    server: &mut Server,
+) -> anyhow::Result<()> {
+    let api: Api<Backup> = Api::namespaced(target.client.clone(), server_namespace);
+    let what = format!("backup {backup} to be synced into the target");
+    wait_while_alive(server, &what, STEP_TIMEOUT, || async {
+        let backup = api.get_opt(backup).await?;
+        Ok(backup
+            .and_then(|backup| backup.status)
+            .and_then(|status| status.phase)
+            .is_some_and(|phase| phase.as_str() == "Completed"))
+    })
+    .await
+}
+
+/// Creates every scenario's objects: CRDs and objects in the source, CRDs and existing
+/// objects in the target.
+async fn set_up(
+    clusters: &Clusters,
+    names: &Names,
+    scenarios: &[Scenario],
+    target_server_namespace: &str,
+) -> anyhow::Result<()> {
+    let source = &clusters.source.client;
+    let target = &clusters.target.client;
+    let namespace = names.namespace();
+    create(
+        source,
+        &objects::namespaces(),
+        &objects::namespace(names, &namespace),
+    )
+    .await?;
+    let crds = objects::custom_resource_definitions();
+    for scenario in scenarios {
+        match scenario.kind {
+            Kind::CustomResource { .. } => {
+                let source_crd = scenarios::custom_resource_definition(
+                    names,
+                    scenario.name,
+                    scenario.backup_versions,
+                );
+                create(source, &crds, &source_crd).await?;
+                kubeapi::wait_established(source, &names.group_resource(scenario.name)).await?;
+                if !scenario.target_versions.is_empty() {
+                    let target_crd = scenarios::custom_resource_definition(
+                        names,
+                        scenario.name,
+                        scenario.target_versions,
+                    );
+                    create(target, &crds, &target_crd).await?;
+                    kubeapi::wait_established(target, &names.group_resource(scenario.name)).await?;
+                }
+                let preferred = scenario.backup_versions.first().copied().unwrap_or("v1");
+                let resource = objects::widgets(names, scenario.name, preferred);
+                let body = objects::widget(names, scenario.name, preferred);
+                // A real API server may take a moment to serve a freshly established CRD.
+                wait_until(
+                    &format!(
+                        "{} to accept a {}",
+                        names.group(scenario.name),
+                        resource.kind
+                    ),
+                    Duration::from_secs(30),
+                    || async { create(source, &resource, &body).await.map(|()| true) },
+                )
+                .await?;
+            }
+            Kind::HorizontalPodAutoscaler => {
+                create(
+                    source,
+                    &objects::horizontal_pod_autoscalers("v1"),
+                    &objects::horizontal_pod_autoscaler(names),
+                )
+                .await?;
+            }
+            Kind::NamespaceMapping => {
+                create(
+                    source,
+                    &objects::persistent_volumes(),
+                    &objects::persistent_volume(names),
+                )
+                .await?;
+                create(
+                    source,
+                    &objects::persistent_volume_claims(),
+                    &objects::persistent_volume_claim(names),
+                )
+                .await?;
+                // The backup takes a claim's volume along only once the claim is Bound. A real
+                // cluster's PV controller binds this pre-bound pair at once; kubesim has no
+                // controllers, so the harness plays that part (the same status either way).
+                let bound = serde_json::json!({"phase": "Bound"});
+                kubeapi::patch_status(
+                    source,
+                    &objects::persistent_volumes(),
+                    None,
+                    &names.persistent_volume(),
+                    bound.clone(),
+                )
+                .await?;
+                kubeapi::patch_status(
+                    source,
+                    &objects::persistent_volume_claims(),
+                    Some(&namespace),
+                    CLAIM_NAME,
+                    bound,
+                )
+                .await?;
+            }
+            Kind::NodePort => {
+                create(
+                    source,
+                    &objects::services(),
+                    &objects::node_port_service(names),
+                )
+                .await?;
+            }
+            Kind::ExistingNone | Kind::ExistingUpdate => {
+                let (name, policy) = existing_config_map(scenario.kind);
+                create(
+                    source,
+                    &objects::config_maps(),
+                    &objects::config_map(names, &namespace, name, policy, BACKED_UP_VALUE),
+                )
+                .await?;
+                let restored = names.restored_namespace();
+                create_if_missing(
+                    target,
+                    &objects::namespaces(),
+                    &objects::namespace(names, &restored),
+                )
+                .await?;
+                create(
+                    target,
+                    &objects::config_maps(),
+                    &objects::config_map(names, &restored, name, policy, LIVE_VALUE),
+                )
+                .await?;
+            }
+        }
+    }
+    if let Some(config_map) =
+        scenarios::user_priorities_config_map(names, scenarios, target_server_namespace)
+    {
+        create(target, &objects::config_maps(), &config_map).await?;
+    }
+    Ok(())
+}
+
+/// The ConfigMap name and policy label of an existing-object scenario.
+pub(crate) fn existing_config_map(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::ExistingUpdate => ("existing-update", "update"),
+        _ => ("existing-none", "none"),
+    }
+}
+
+/// Deletes what this run created in a cluster it does not own: namespaces, CRDs and PVs that
+/// carry the run's label (restored copies carry it too). godwit's own CRDs stay.
+async fn clean_up(cluster: &Cluster, names: &Names) -> anyhow::Result<()> {
+    let selector = format!("{RUN_LABEL}={}", names.run);
+    for resource in [
+        objects::namespaces(),
+        objects::persistent_volumes(),
+        objects::custom_resource_definitions(),
+    ] {
+        for name in kubeapi::list_names(&cluster.client, &resource, &selector).await? {
+            kubeapi::delete(&cluster.client, &resource, None, &name).await?;
+        }
+    }
+    println!(
+        "cleaned up run {} in the {} cluster",
+        names.run, cluster.side
+    );
+    Ok(())
+}

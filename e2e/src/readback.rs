@@ -1,0 +1,376 @@
+//! Reading back from the target: the Restores the CLI created and their results, what the
+//! backup holds and the target serves, and each scenario's objects, as observations for
+//! [`crate::report::judge`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow, bail};
+use godwit_api::Restore;
+use kube::Api;
+use serde_json::Value;
+
+use crate::clusters::Cluster;
+use crate::evidence::{Inventory, collect_strings, parse_inventory, served_versions};
+use crate::godwit::{CliOutput, Godwit};
+use crate::harness::existing_config_map;
+use crate::kubeapi::{self, get};
+use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME};
+use crate::report::{Check, Observation, names_versions};
+use crate::scenarios::{Kind, Names, Scenario};
+
+/// The annotation the PV action puts on a renamed PV (SPEC.md section 6).
+const ORIGINAL_PV_NAME: &str = "velero.io/original-pv-name";
+
+/// What one restore left behind.
+pub(crate) struct RestoreRun {
+    pub(crate) restore: Restore,
+    /// Every error message of its results file (and of the CLI's output).
+    pub(crate) errors: Vec<String>,
+}
+
+impl RestoreRun {
+    pub(crate) fn phase(&self) -> String {
+        self.restore
+            .phase()
+            .map_or_else(|| "none".to_owned(), |phase| phase.as_str().to_owned())
+    }
+
+    /// The rule recorded for a group-resource.
+    pub(crate) fn rule(&self, group_resource: &str) -> Option<String> {
+        self.choice(group_resource)
+            .map(|choice| choice.rule.clone())
+    }
+
+    pub(crate) fn choice(&self, group_resource: &str) -> Option<&godwit_api::VersionChoice> {
+        self.restore
+            .status
+            .as_ref()?
+            .godwit
+            .as_ref()?
+            .version_choices
+            .iter()
+            .find(|choice| choice.group_resource == group_resource)
+    }
+}
+
+/// Reads the Restore a CLI command created, and the error messages of its results.
+pub(crate) async fn read_restore(
+    target: &Cluster,
+    server_namespace: &str,
+    name: &str,
+    storage: &Path,
+    output: &CliOutput,
+) -> anyhow::Result<RestoreRun> {
+    let api: Api<Restore> = Api::namespaced(target.client.clone(), server_namespace);
+    let restore = api
+        .get_opt(name)
+        .await
+        .with_context(|| format!("cannot read Restore {name}"))?
+        .ok_or_else(|| {
+            anyhow!(
+                "the restore command created no Restore {name}: {}",
+                output.transcript()
+            )
+        })?;
+    if !restore.is_terminal_phase() {
+        bail!(
+            "Restore {name} is not finished after `--wait` (phase {}): {}",
+            restore.phase().map_or("none", |phase| phase.as_str()),
+            output.transcript()
+        );
+    }
+    let mut errors = match find_file(storage, &format!("restore-{name}-results.gz")) {
+        Some(path) => read_results_errors(&path)?,
+        None => Vec::new(),
+    };
+    errors.push(output.stdout.clone());
+    errors.push(output.stderr.clone());
+    let run = RestoreRun { restore, errors };
+    println!("restore {name}: {}", run.phase());
+    Ok(run)
+}
+
+/// Finds a file by name anywhere under `dir`.
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|file| file == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// The error messages of a restore's results file (`{"errors": {velero, cluster, namespaces}}`).
+fn read_results_errors(path: &Path) -> anyhow::Result<Vec<String>> {
+    use std::io::Read as _;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(file)
+        .take(64 << 20)
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let results: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let mut messages = Vec::new();
+    collect_strings(results.get("errors").unwrap_or(&Value::Null), &mut messages);
+    Ok(messages)
+}
+
+/// Lists the backup's tarball with `godwit backup inspect -o json`.
+pub(crate) async fn backup_inventory(
+    godwit: &Godwit,
+    storage: &Path,
+    backup: &str,
+) -> anyhow::Result<Inventory> {
+    let tarball = find_file(storage, &format!("{backup}.tar.gz")).ok_or_else(|| {
+        anyhow!(
+            "backup {backup} left no {backup}.tar.gz in {}",
+            storage.display()
+        )
+    })?;
+    let path = tarball.display().to_string();
+    let output = godwit
+        .run_local(&["backup", "inspect", &path, "-o", "json"])
+        .await?;
+    if !output.success {
+        bail!("cannot list the backup: {}", output.transcript());
+    }
+    parse_inventory(&output.stdout)
+}
+
+/// What the target serves per API group before the restore: versions in the server's order
+/// and the preferred one (the core group is not listed).
+pub(crate) async fn served_groups(client: &kube::Client) -> anyhow::Result<Inventory> {
+    let groups = client
+        .list_api_groups()
+        .await
+        .context("cannot read the target's API groups")?;
+    Ok(groups
+        .groups
+        .into_iter()
+        .map(|group| {
+            let versions = group.versions.iter().map(|v| v.version.clone()).collect();
+            let preferred = group
+                .preferred_version
+                .map(|preferred| preferred.version)
+                .unwrap_or_default();
+            (group.name, (versions, preferred))
+        })
+        .collect())
+}
+
+/// The restores of the run.
+pub(crate) struct Restores<'a> {
+    pub(crate) main: &'a RestoreRun,
+    pub(crate) mapping: Option<&'a RestoreRun>,
+    pub(crate) update: Option<&'a RestoreRun>,
+}
+
+/// Reads one scenario's objects back from the target.
+pub(crate) async fn observe(
+    target: &Cluster,
+    names: &Names,
+    scenario: &Scenario,
+    restores: &Restores<'_>,
+) -> anyhow::Result<Observation> {
+    let client = &target.client;
+    let namespace = names.restored_namespace();
+    let expected = scenario.expected_version.unwrap_or("v1");
+    let mut observation = Observation::default();
+    match scenario.kind {
+        Kind::CustomResource { .. } => {
+            let group_resource = names.group_resource(scenario.name);
+            observation.rule = restores.main.rule(&group_resource);
+            if scenario.expected_version.is_some() {
+                let resource = objects::widgets(names, scenario.name, expected);
+                let object = get(client, &resource, Some(&namespace), OBJECT_NAME).await?;
+                observation.found_at_expected = object.is_some();
+                observation.restored_version = object.as_ref().and_then(kubeapi::written_version);
+            } else {
+                for version in scenario.target_versions {
+                    let resource = objects::widgets(names, scenario.name, version);
+                    if let Some(object) =
+                        get(client, &resource, Some(&namespace), OBJECT_NAME).await?
+                    {
+                        observation.restored_version = Some(
+                            kubeapi::written_version(&object)
+                                .unwrap_or_else(|| (*version).to_owned()),
+                        );
+                    }
+                }
+                observation.checks.push(Check::new(
+                    format!(
+                        "restore {} ended PartiallyFailed (it is {})",
+                        restores.main.restore.metadata.name.as_deref().unwrap_or(""),
+                        restores.main.phase()
+                    ),
+                    restores.main.phase() == "PartiallyFailed",
+                ));
+                let named = restores.main.errors.iter().any(|message| {
+                    message.contains(&group_resource)
+                        && names_versions(message, scenario.backup_versions)
+                        && names_versions(message, scenario.target_versions)
+                });
+                observation.checks.push(Check::new(
+                    format!(
+                        "an error names {group_resource}, the backup's [{}] and the target's [{}]",
+                        scenario.backup_versions.join(", "),
+                        scenario.target_versions.join(", ")
+                    ),
+                    named,
+                ));
+            }
+            if scenario.target_versions.is_empty() {
+                let crd = get(
+                    client,
+                    &objects::custom_resource_definitions(),
+                    None,
+                    &group_resource,
+                )
+                .await?;
+                let served = crd
+                    .map(|crd| served_versions(&crd.data))
+                    .unwrap_or_default();
+                observation.checks.push(Check::new(
+                    format!(
+                        "the target's CRD came from the backup, serving [{}] (serves [{}])",
+                        scenario.backup_versions.join(", "),
+                        served.join(", ")
+                    ),
+                    served == scenario.backup_versions,
+                ));
+            }
+        }
+        Kind::HorizontalPodAutoscaler => {
+            observation.rule = restores.main.rule("horizontalpodautoscalers.autoscaling");
+            let object = get(
+                client,
+                &objects::horizontal_pod_autoscalers(expected),
+                Some(&namespace),
+                OBJECT_NAME,
+            )
+            .await?;
+            observation.found_at_expected = object.is_some();
+            observation.restored_version = object.as_ref().and_then(kubeapi::written_version);
+        }
+        Kind::NamespaceMapping => {
+            let mapping = restores
+                .mapping
+                .ok_or_else(|| anyhow!("the namespace-mapping restore did not run"))?;
+            observation.rule = mapping.rule("persistentvolumeclaims");
+            let mapped = names.mapped_namespace();
+            let claim = get(
+                client,
+                &objects::persistent_volume_claims(),
+                Some(&mapped),
+                CLAIM_NAME,
+            )
+            .await?;
+            observation.found_at_expected = claim.is_some();
+            observation.restored_version = claim.as_ref().and_then(kubeapi::written_version);
+            let volume_name = claim
+                .as_ref()
+                .and_then(|claim| claim.data.pointer("/spec/volumeName"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let original = names.persistent_volume();
+            observation.checks.push(Check::new(
+                format!(
+                    "PVC {mapped}/{CLAIM_NAME} names a renamed PV, not {original} (names {volume_name:?})"
+                ),
+                !volume_name.is_empty() && volume_name != original,
+            ));
+            let clone = if volume_name.is_empty() {
+                None
+            } else {
+                get(client, &objects::persistent_volumes(), None, &volume_name).await?
+            };
+            let clone_annotation = clone
+                .as_ref()
+                .and_then(|pv| pv.metadata.annotations.as_ref())
+                .and_then(|annotations| annotations.get(ORIGINAL_PV_NAME))
+                .cloned();
+            observation.checks.push(Check::new(
+                format!("PV {volume_name} has {ORIGINAL_PV_NAME}={original}"),
+                clone_annotation.as_deref() == Some(original.as_str()),
+            ));
+            let claim_namespace = |pv: &Option<kube::core::DynamicObject>| {
+                pv.as_ref()
+                    .and_then(|pv| pv.data.pointer("/spec/claimRef/namespace"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            observation.checks.push(Check::new(
+                format!("PV {volume_name} claimRef.namespace is {mapped}"),
+                claim_namespace(&clone).as_deref() == Some(mapped.as_str()),
+            ));
+        }
+        Kind::NodePort => {
+            observation.rule = restores.main.rule("services");
+            let service = get(client, &objects::services(), Some(&namespace), OBJECT_NAME).await?;
+            observation.found_at_expected = service.is_some();
+            observation.restored_version = service.as_ref().and_then(kubeapi::written_version);
+            let node_port = service
+                .as_ref()
+                .and_then(|service| service.data.pointer("/spec/ports/0/nodePort"))
+                .and_then(Value::as_u64);
+            observation.checks.push(Check::new(
+                format!(
+                    "the user's nodePort {} is kept (it is {})",
+                    names.node_port(),
+                    node_port.map_or_else(|| "unset".to_owned(), |port| port.to_string())
+                ),
+                node_port == Some(u64::from(names.node_port())),
+            ));
+        }
+        Kind::ExistingNone | Kind::ExistingUpdate => {
+            let (name, _) = existing_config_map(scenario.kind);
+            let restore = if scenario.kind == Kind::ExistingUpdate {
+                restores
+                    .update
+                    .ok_or_else(|| anyhow!("the update restore did not run"))?
+            } else {
+                restores.main
+            };
+            observation.rule = restore.rule("configmaps");
+            let config_map = get(client, &objects::config_maps(), Some(&namespace), name).await?;
+            observation.found_at_expected = config_map.is_some();
+            let written = config_map.as_ref().and_then(kubeapi::written_version);
+            let value = config_map
+                .as_ref()
+                .and_then(|config_map| config_map.data.pointer("/data/value"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            if scenario.kind == Kind::ExistingUpdate {
+                observation.restored_version = written;
+                observation.checks.push(Check::new(
+                    format!("data.value is the backup's {BACKED_UP_VALUE:?} (it is {value:?})"),
+                    value == BACKED_UP_VALUE,
+                ));
+            } else {
+                // Policy none writes nothing: the version is the one the restore chose.
+                observation.checks.push(Check::new(
+                    "the restore did not write the live object",
+                    written.is_none(),
+                ));
+                observation.restored_version = restore
+                    .choice("configmaps")
+                    .map(|choice| choice.version.clone());
+                observation.checks.push(Check::new(
+                    format!("data.value is still the live {LIVE_VALUE:?} (it is {value:?})"),
+                    value == LIVE_VALUE,
+                ));
+            }
+        }
+    }
+    Ok(observation)
+}
