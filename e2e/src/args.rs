@@ -90,11 +90,16 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
-    /// kind only: deploy the servers with `godwit install` instead of running them here. Not
-    /// available yet: it needs a godwit container image, which nothing builds; the run stops
-    /// with that message.
+    /// kind only: build the godwit image from deploy/Dockerfile, load it into both kind
+    /// clusters (whose nodes mount the work directory's shared storage) and deploy the servers
+    /// with `godwit install` instead of running them here.
     #[arg(long)]
     pub in_cluster: bool,
+
+    /// With --in-cluster: how many seconds each installed godwit Deployment may take to
+    /// become ready.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    pub ready_timeout: u64,
 
     /// The godwit binary.
     #[arg(long, env = "GODWIT_E2E_GODWIT", value_name = "PATH")]
@@ -240,6 +245,19 @@ mod tests {
         );
         assert!(args.keep);
         assert_eq!(args.cases, ["case-a", "hpa"]);
+        assert!(!args.in_cluster);
+        assert_eq!(args.ready_timeout, 180);
+        let args = Args::try_parse_from([
+            "godwit-e2e",
+            "--in-cluster",
+            "--ready-timeout",
+            "5",
+            "--godwit",
+            "g",
+        ])
+        .unwrap();
+        assert!(args.in_cluster);
+        assert_eq!(args.ready_timeout, 5);
         assert!(
             Args::try_parse_from(["godwit-e2e", "--clusters", "k3d", "--godwit", "g"]).is_err()
         );

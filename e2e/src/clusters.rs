@@ -21,6 +21,68 @@ pub const KIND_NODE_IMAGES: [&str; 2] = ["kindest/node:v1.25.16", "kindest/node:
 /// The kubesim profiles of sim mode, source then target.
 pub const SIM_PROFILES: [&str; 2] = ["1.25", "1.33"];
 
+/// Where `--in-cluster` mounts the shared backup storage inside every kind node (and so where
+/// the installed servers' hostPath volume points).
+pub const NODE_STORAGE_DIR: &str = "/var/lib/godwit-e2e";
+
+/// The Dockerfile of the godwit image, relative to the repository root.
+pub const DOCKERFILE: &str = "deploy/Dockerfile";
+
+/// The tag `--in-cluster` builds the godwit image under for run `run`: never `latest`, so the
+/// installed Deployment's `IfNotPresent` pull policy takes the image kind loaded.
+pub fn image_tag(run: &str) -> String {
+    format!("godwit:e2e-{run}")
+}
+
+/// The kind cluster configuration of `--in-cluster`: one control-plane node that mounts the
+/// host directory `storage` at [`NODE_STORAGE_DIR`], so both clusters share one store.
+pub fn kind_config(storage: &Path) -> String {
+    // JSON is YAML, and serde_json quotes the path whatever it holds.
+    let host_path = serde_json::Value::String(storage.display().to_string());
+    format!(
+        "kind: Cluster\n\
+         apiVersion: kind.x-k8s.io/v1alpha4\n\
+         nodes:\n\
+         - role: control-plane\n  \
+           extraMounts:\n  \
+           - hostPath: {host_path}\n    \
+             containerPath: {NODE_STORAGE_DIR}\n"
+    )
+}
+
+/// The repository root this harness was built from (where `deploy/Dockerfile` lives).
+pub fn repo_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .parent()
+        .map_or_else(|| manifest_dir.to_path_buf(), Path::to_path_buf)
+}
+
+/// Builds the godwit image from `deploy/Dockerfile` under `tag`.
+pub async fn build_image(repo_root: &Path, tag: &str) -> anyhow::Result<()> {
+    let dockerfile = repo_root.join(DOCKERFILE);
+    if !dockerfile.is_file() {
+        bail!(
+            "{} not found; run from a godwit checkout or drop --in-cluster",
+            dockerfile.display()
+        );
+    }
+    let dockerfile = dockerfile.to_string_lossy().into_owned();
+    let context = repo_root.to_string_lossy().into_owned();
+    println!("building image {tag} from {dockerfile}");
+    run_tool("docker", &["build", "-f", &dockerfile, "-t", tag, &context]).await?;
+    Ok(())
+}
+
+/// Loads the locally built image `tag` into each kind cluster of `names`.
+pub async fn load_image(tag: &str, names: &[&str]) -> anyhow::Result<()> {
+    for name in names {
+        println!("loading image {tag} into kind cluster {name}");
+        run_tool("kind", &["load", "docker-image", tag, "--name", name]).await?;
+    }
+    Ok(())
+}
+
 /// One side of the run.
 pub struct Cluster {
     /// `src` or `dst`.
@@ -71,10 +133,12 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
-/// Brings up (or connects to) the two clusters of `mode`.
+/// Brings up (or connects to) the two clusters of `mode`; kind clusters it creates get the
+/// cluster configuration file `kind_config` when one is given.
 pub async fn provide(
     mode: &ClusterMode,
     kubesim: Option<&Path>,
+    kind_config: Option<&Path>,
     work_dir: &Path,
     keep: bool,
 ) -> anyhow::Result<Clusters> {
@@ -97,7 +161,7 @@ pub async fn provide(
         ClusterMode::Kind => {
             let mut kubeconfigs = Vec::new();
             for (name, image) in KIND_CLUSTERS.into_iter().zip(KIND_NODE_IMAGES) {
-                match create_kind_cluster(name, image, work_dir).await {
+                match create_kind_cluster(name, image, kind_config, work_dir).await {
                     Ok(kubeconfig) => kubeconfigs.push(kubeconfig),
                     Err(err) => {
                         // Half a pair is no use to anyone: take down what was made.
@@ -199,7 +263,12 @@ async fn run_tool(program: &str, args: &[&str]) -> anyhow::Result<String> {
 }
 
 /// Creates a kind cluster (or reuses one a `--keep` run left) and writes its kubeconfig.
-async fn create_kind_cluster(name: &str, image: &str, work_dir: &Path) -> anyhow::Result<PathBuf> {
+async fn create_kind_cluster(
+    name: &str,
+    image: &str,
+    config: Option<&Path>,
+    work_dir: &Path,
+) -> anyhow::Result<PathBuf> {
     let kubeconfig = work_dir.join(format!("{name}.kubeconfig"));
     let path = kubeconfig.to_string_lossy().into_owned();
     let existing = run_tool("kind", &["get", "clusters"]).await?;
@@ -219,22 +288,23 @@ async fn create_kind_cluster(name: &str, image: &str, work_dir: &Path) -> anyhow
         .await?;
     } else {
         println!("creating kind cluster {name} ({image})");
-        run_tool(
-            "kind",
-            &[
-                "create",
-                "cluster",
-                "--name",
-                name,
-                "--image",
-                image,
-                "--kubeconfig",
-                &path,
-                "--wait",
-                "180s",
-            ],
-        )
-        .await?;
+        let mut args = vec![
+            "create",
+            "cluster",
+            "--name",
+            name,
+            "--image",
+            image,
+            "--kubeconfig",
+            &path,
+            "--wait",
+            "180s",
+        ];
+        let config = config.map(|config| config.to_string_lossy().into_owned());
+        if let Some(config) = &config {
+            args.extend(["--config", config.as_str()]);
+        }
+        run_tool("kind", &args).await?;
     }
     Ok(kubeconfig)
 }
@@ -262,5 +332,35 @@ impl Clusters {
             }
             Teardown::Nothing => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_config_mounts_the_storage_into_the_node() {
+        assert_eq!(
+            kind_config(Path::new("/tmp/run 1/storage")),
+            "kind: Cluster\n\
+             apiVersion: kind.x-k8s.io/v1alpha4\n\
+             nodes:\n\
+             - role: control-plane\n  \
+               extraMounts:\n  \
+               - hostPath: \"/tmp/run 1/storage\"\n    \
+                 containerPath: /var/lib/godwit-e2e\n"
+        );
+    }
+
+    #[test]
+    fn the_image_tag_is_never_latest() {
+        assert_eq!(image_tag("a1b2c3"), "godwit:e2e-a1b2c3");
+    }
+
+    #[test]
+    fn the_repo_root_holds_the_dockerfile() {
+        assert!(repo_root().join(DOCKERFILE).is_file());
+        assert!(repo_root().join("e2e").join("Cargo.toml").is_file());
     }
 }

@@ -1,5 +1,6 @@
 //! Driving godwit as a user would: `godwit server` processes pointed at each cluster's
-//! kubeconfig, and `godwit backup|restore ...` commands.
+//! kubeconfig (or, with `--in-cluster`, `godwit install`), and `godwit backup|restore ...`
+//! commands.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -117,6 +118,34 @@ impl Godwit {
         })
     }
 
+    /// Deploys a godwit server into `cluster` with `godwit install` (it reads `KUBECONFIG`):
+    /// image `image`, EnableAPIGroupVersions, and a default local storage location in the
+    /// node directory `node_storage`.
+    pub async fn install_server(
+        &self,
+        cluster: &Cluster,
+        server_namespace: &str,
+        image: &str,
+        node_storage: &str,
+    ) -> anyhow::Result<CliOutput> {
+        let args = install_args(server_namespace, image, node_storage);
+        let line = format!("godwit {} ({})", args.join(" "), cluster.side);
+        println!("$ {line}");
+        let output = Command::new(&self.binary)
+            .args(&args)
+            .env("KUBECONFIG", &cluster.kubeconfig)
+            .stdin(Stdio::null())
+            .output()
+            .await
+            .with_context(|| format!("cannot run {}", self.binary.display()))?;
+        Ok(CliOutput {
+            command: line,
+            success: output.status.success(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+
     /// Starts `godwit server` out of cluster against `cluster`, with EnableAPIGroupVersions and
     /// a default local storage location in `storage` (shared by both sides).
     pub fn start_server(
@@ -153,6 +182,23 @@ impl Godwit {
         );
         Ok(Server { child, log })
     }
+}
+
+/// The command line of `godwit install` for one side of an `--in-cluster` run.
+pub fn install_args(server_namespace: &str, image: &str, node_storage: &str) -> Vec<String> {
+    [
+        "install",
+        "--namespace",
+        server_namespace,
+        "--image",
+        image,
+        "--default-local-dir",
+        node_storage,
+        "--features",
+        "EnableAPIGroupVersions",
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
 /// The flags of `godwit server` for one side.

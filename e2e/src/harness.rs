@@ -10,9 +10,10 @@ use godwit_api::{Backup, BackupStorageLocation};
 use kube::Api;
 
 use crate::args::{Args, ClusterMode, Tools, choose_mode};
-use crate::clusters::{self, Cluster, Clusters};
+use crate::clusters::{self, Cluster, Clusters, KIND_CLUSTERS};
 use crate::evidence::{backup_holds, current_server, group_resource, target_serves};
 use crate::godwit::{Godwit, Server, tail};
+use crate::in_cluster;
 use crate::kubeapi::{self, create, create_if_missing, wait_until};
 use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE};
 use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
@@ -41,13 +42,11 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
     {
         bail!(missing);
     }
-    if args.in_cluster {
-        // `godwit install` deploys the image it is given, and this repository builds no
-        // container image yet; sharing one storage location between two in-cluster servers
-        // also needs object storage both can reach.
+    if args.in_cluster && mode != ClusterMode::Kind {
+        // Only kind nodes can be made to mount one host directory as the shared store.
         bail!(
-            "--in-cluster needs a godwit container image, which this repository does not build \
-             yet; drop --in-cluster to run the servers out of cluster (the default in every mode)"
+            "--in-cluster works only with kind clusters, and this run uses {mode}; pass \
+             --clusters kind or drop --in-cluster"
         );
     }
     if let ClusterMode::Kubeconfig { source, target } = &mode {
@@ -68,8 +67,39 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
     std::fs::create_dir_all(&work_dir)
         .with_context(|| format!("cannot create work directory {}", work_dir.display()))?;
     println!("run {} in {}", names.run, work_dir.display());
+    let storage = work_dir.join("storage");
+    std::fs::create_dir_all(&storage)
+        .with_context(|| format!("cannot create {}", storage.display()))?;
 
-    let clusters = clusters::provide(&mode, args.kubesim.as_deref(), &work_dir, args.keep).await?;
+    let (deploy, kind_config) = if args.in_cluster {
+        // The installed servers run as uid 65532 and write into this directory of the host.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&storage, std::fs::Permissions::from_mode(0o777))
+                .with_context(|| format!("cannot open {} to every user", storage.display()))?;
+        }
+        let image = clusters::image_tag(&names.run);
+        clusters::build_image(&clusters::repo_root(), &image).await?;
+        let kind_config = work_dir.join("kind-config.yaml");
+        std::fs::write(&kind_config, clusters::kind_config(&storage))
+            .with_context(|| format!("cannot write {}", kind_config.display()))?;
+        let deploy = Deploy::InCluster {
+            image,
+            ready_timeout: Duration::from_secs(args.ready_timeout),
+        };
+        (deploy, Some(kind_config))
+    } else {
+        (Deploy::Here, None)
+    };
+    let clusters = clusters::provide(
+        &mode,
+        args.kubesim.as_deref(),
+        kind_config.as_deref(),
+        &work_dir,
+        args.keep,
+    )
+    .await?;
     let godwit = Godwit {
         binary: args.godwit.clone(),
     };
@@ -92,6 +122,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
         run_on(
             &clusters,
             &godwit,
+            &deploy,
             &names,
             &runnable,
             &work_dir,
@@ -163,17 +194,78 @@ fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..6].to_owned()
 }
 
+/// Where the godwit servers run.
+enum Deploy {
+    /// As processes of this harness, pointed at each cluster's kubeconfig.
+    Here,
+    /// As the Deployments `godwit install` creates, running `image` (kind mode only).
+    InCluster {
+        /// The image built and loaded into both kind clusters.
+        image: String,
+        /// How long each Deployment may take to become ready.
+        ready_timeout: Duration,
+    },
+}
+
+/// The server one side's waits watch: a process of ours, or an installed Deployment.
+enum Watched<'a> {
+    Process(&'a mut Server),
+    Installed {
+        cluster: &'a Cluster,
+        namespace: &'a str,
+    },
+}
+
+impl Watched<'_> {
+    fn check_alive(&mut self) -> anyhow::Result<()> {
+        match self {
+            Watched::Process(server) => server.check_alive(),
+            // A crashing pod is restarted; the wait's timeout says where to look.
+            Watched::Installed { .. } => Ok(()),
+        }
+    }
+
+    /// Where the server's log is, with its last lines when they are at hand.
+    fn log_note(&self) -> String {
+        match self {
+            Watched::Process(server) => format!(
+                "server log {}:\n{}",
+                server.log.display(),
+                tail(&server.log, 15)
+            ),
+            Watched::Installed { cluster, namespace } => {
+                format!("server log: {}", in_cluster::logs_hint(cluster, namespace))
+            }
+        }
+    }
+}
+
+/// The server of side `index` (0 source, 1 target) as the waits watch it.
+fn watched<'a>(
+    servers: &'a mut [Server],
+    index: usize,
+    cluster: &'a Cluster,
+    namespace: &'a str,
+) -> Watched<'a> {
+    match servers.get_mut(index) {
+        Some(server) => Watched::Process(server),
+        None => Watched::Installed { cluster, namespace },
+    }
+}
+
 async fn run_on(
     clusters: &Clusters,
     godwit: &Godwit,
+    deploy: &Deploy,
     names: &Names,
     scenarios: &[Scenario],
     work_dir: &Path,
     servers: &mut Vec<Server>,
 ) -> anyhow::Result<Vec<Row>> {
     let storage = work_dir.join("storage");
-    std::fs::create_dir_all(&storage)
-        .with_context(|| format!("cannot create {}", storage.display()))?;
+    if let Deploy::InCluster { image, .. } = deploy {
+        clusters::load_image(image, &KIND_CLUSTERS).await?;
+    }
     let source_namespace = names.server_namespace("src");
     let target_namespace = names.server_namespace("dst");
     let sides = [
@@ -190,11 +282,33 @@ async fn run_on(
         .await?;
     }
     set_up(clusters, names, scenarios, &target_namespace).await?;
-    for (cluster, server_namespace) in sides {
-        servers.push(godwit.start_server(cluster, server_namespace, &storage, work_dir)?);
+    match deploy {
+        Deploy::Here => {
+            for (cluster, server_namespace) in sides {
+                servers.push(godwit.start_server(cluster, server_namespace, &storage, work_dir)?);
+            }
+        }
+        Deploy::InCluster {
+            image,
+            ready_timeout,
+        } => {
+            // Both first, so the two pods start side by side.
+            for (cluster, server_namespace) in sides {
+                in_cluster::install(godwit, cluster, server_namespace, image).await?;
+            }
+            for (cluster, server_namespace) in sides {
+                in_cluster::wait_ready(cluster, server_namespace, *ready_timeout).await?;
+                println!(
+                    "godwit server ({}) ready as Deployment {server_namespace}/{}",
+                    cluster.side,
+                    in_cluster::DEPLOYMENT
+                );
+            }
+        }
     }
-    for ((cluster, server_namespace), server) in sides.into_iter().zip(servers.iter_mut()) {
-        wait_location_available(cluster, server_namespace, server).await?;
+    for (index, (cluster, server_namespace)) in sides.into_iter().enumerate() {
+        let mut server = watched(servers, index, cluster, server_namespace);
+        wait_location_available(cluster, server_namespace, &mut server).await?;
     }
 
     let backup = names.backup();
@@ -215,19 +329,18 @@ async fn run_on(
     print!("{}", output.stdout);
     if !output.success {
         bail!(
-            "the backup failed: {}\nserver log ({}):\n{}",
+            "the backup failed: {}\n{}",
             output.transcript(),
-            servers[0].log.display(),
-            tail(&servers[0].log, 20)
+            watched(servers, 0, &clusters.source, &source_namespace).log_note()
         );
     }
     let held = backup_inventory(godwit, &storage, &backup).await?;
     let served = served_groups(&clusters.target.client).await?;
     wait_backup_synced(
         &clusters.target,
-        &target_namespace,
         &backup,
-        &mut servers[1],
+        &mut watched(servers, 1, &clusters.target, &target_namespace),
+        &target_namespace,
     )
     .await?;
 
@@ -345,7 +458,7 @@ async fn install_velero_crds(godwit: &Godwit, cluster: &Cluster) -> anyhow::Resu
 async fn wait_location_available(
     cluster: &Cluster,
     server_namespace: &str,
-    server: &mut Server,
+    server: &mut Watched<'_>,
 ) -> anyhow::Result<()> {
     let api: Api<BackupStorageLocation> = Api::namespaced(cluster.client.clone(), server_namespace);
     let what = format!(
@@ -364,7 +477,7 @@ async fn wait_location_available(
 
 /// As [`wait_until`], but a server that exits ends the wait at once with its log.
 async fn wait_while_alive<F, Fut>(
-    server: &mut Server,
+    server: &mut Watched<'_>,
     what: &str,
     timeout: Duration,
     mut probe: F,
@@ -384,13 +497,12 @@ where
         }
         if start.elapsed() > timeout {
             bail!(
-                "timed out after {}s waiting for {what}{}; server log {}:\n{}",
+                "timed out after {}s waiting for {what}{}; {}",
                 timeout.as_secs(),
                 last_error
                     .map(|err| format!(" (last error: {err})"))
                     .unwrap_or_default(),
-                server.log.display(),
-                tail(&server.log, 15)
+                server.log_note()
             );
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -399,9 +511,9 @@ where
 
 async fn wait_backup_synced(
     target: &Cluster,
-    server_namespace: &str,
     backup: &str,
-    server: &mut Server,
+    server: &mut Watched<'_>,
+    server_namespace: &str,
 ) -> anyhow::Result<()> {
     let api: Api<Backup> = Api::namespaced(target.client.clone(), server_namespace);
     let what = format!("backup {backup} to be synced into the target");

@@ -7,13 +7,19 @@
 //! the `godwit-e2e` binary. The pure parts (argument parsing, scenario data, CRD bodies,
 //! verdicts, the table) are unit-tested; the cluster-facing parts are exercised by the run
 //! itself and by `tests/kubeconfig.rs` (two standalone kubesims as kubeconfigs, and one twice)
-//! and `tests/kind.rs` (the kind path with stand-in `kind` and `docker` tools).
+//! and `tests/kind.rs` (the kind path with stand-in `kind` and `docker` tools, `--in-cluster`
+//! included up to the readiness wait kubesim cannot pass).
+//!
+//! `--in-cluster` (kind only) builds the image of `deploy/Dockerfile`, loads it into both kind
+//! clusters, whose nodes mount the work directory's `storage` as the shared location, and
+//! deploys each server with `godwit install` instead of starting it here.
 
 pub mod args;
 pub mod clusters;
 pub mod evidence;
 pub mod godwit;
 pub mod harness;
+pub mod in_cluster;
 pub mod kubeapi;
 pub mod objects;
 mod readback;

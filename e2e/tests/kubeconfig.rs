@@ -37,6 +37,7 @@ fn args(source: &Path, target: &Path, godwit: PathBuf, work_dir: PathBuf) -> Arg
         cases: Vec::new(),
         json: None,
         in_cluster: false,
+        ready_timeout: 180,
         godwit,
         kubesim: None,
         work_dir: Some(work_dir),

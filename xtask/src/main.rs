@@ -18,6 +18,7 @@ tasks:
   e2e          back up SPEC.md section 4's version cases from one cluster, restore them into
                another through godwit servers and the CLI, and check every restored version:
                e2e [--clusters sim|kind|kubeconfig:SRC,DST] [--keep] [--case NAME] [--json PATH]
+                   [--in-cluster [--ready-timeout SECS]]  (kind only: deploy with godwit install)
 ";
 
 fn main() -> ExitCode {
