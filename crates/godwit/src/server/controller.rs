@@ -166,6 +166,51 @@ where
         .with_context(|| format!("cannot update {name}"))
 }
 
+/// Runs `job` with an engine progress callback; the latest value goes into the resource's
+/// `status.progress` at most once per [`PROGRESS_PERIOD`], and writing stops when the job ends.
+async fn with_progress_in_status<K, P, J, Fut, T>(
+    api: &Api<K>,
+    name: &str,
+    progress_json: fn(&P) -> serde_json::Value,
+    job: J,
+) -> T
+where
+    K: kube::Resource
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    P: Clone + Send + Sync + 'static,
+    J: FnOnce(Box<dyn Fn(P) + Send + Sync>) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let (callback, latest) = progress::feed();
+    let (stop, stopped) = oneshot::channel();
+    let writer_api = api.clone();
+    let writer_name = name.to_owned();
+    let writer = tokio::spawn(progress::write_throttled(
+        latest,
+        PROGRESS_PERIOD,
+        stopped,
+        move |value: P| {
+            let api = writer_api.clone();
+            let name = writer_name.clone();
+            async move {
+                let patch = serde_json::json!({ "status": { "progress": progress_json(&value) } });
+                if let Err(err) = merge(&api, &name, &patch).await {
+                    tracing::debug!(object = %name, error = %format!("{err:#}"), "progress not written");
+                }
+            }
+        },
+    ));
+    let outcome = job(Box::new(callback)).await;
+    let _ = stop.send(());
+    let _ = writer.await;
+    outcome
+}
+
 fn status_patch(status: &impl Serialize) -> serde_json::Value {
     serde_json::json!({ "status": status })
 }
@@ -291,36 +336,21 @@ async fn backup_job(context: &Context, api: &Api<Backup>, name: &str) -> anyhow:
     let started = Instant::now();
     let outcome = match locations::open_store(context, location).await {
         Ok(store) => {
-            let (callback, latest) = progress::feed();
-            let (stop, stopped) = oneshot::channel();
-            let writer_api = api.clone();
-            let writer_name = name.to_owned();
-            let writer = tokio::spawn(progress::write_throttled(
-                latest,
-                PROGRESS_PERIOD,
-                stopped,
-                move |value: godwit_backup::Progress| {
-                    let api = writer_api.clone();
-                    let name = writer_name.clone();
-                    async move {
-                        let patch = serde_json::json!({ "status": { "progress": backup_progress(&value) } });
-                        if let Err(err) = merge(&api, &name, &patch).await {
-                            tracing::debug!(backup = %name, error = %format!("{err:#}"), "progress not written");
-                        }
-                    }
+            with_progress_in_status(
+                api,
+                name,
+                |value: &godwit_backup::Progress| serde_json::json!(backup_progress(value)),
+                |callback| {
+                    jobs::run_backup(
+                        &context.client,
+                        &store,
+                        &running,
+                        &context.job_options,
+                        callback,
+                    )
                 },
-            ));
-            let outcome = jobs::run_backup(
-                &context.client,
-                &store,
-                &running,
-                &context.job_options,
-                callback,
             )
-            .await;
-            let _ = stop.send(());
-            let _ = writer.await;
-            outcome
+            .await
         }
         Err(err) => Err(err),
     };
@@ -452,36 +482,21 @@ async fn restore_job(context: &Context, api: &Api<Restore>, name: &str) -> anyho
     let started = Instant::now();
     let outcome = match locations::open_store(context, &location).await {
         Ok(store) => {
-            let (callback, latest) = progress::feed();
-            let (stop, stopped) = oneshot::channel();
-            let writer_api = api.clone();
-            let writer_name = name.to_owned();
-            let writer = tokio::spawn(progress::write_throttled(
-                latest,
-                PROGRESS_PERIOD,
-                stopped,
-                move |value: godwit_restore::Progress| {
-                    let api = writer_api.clone();
-                    let name = writer_name.clone();
-                    async move {
-                        let patch = serde_json::json!({ "status": { "progress": restore_progress(&value) } });
-                        if let Err(err) = merge(&api, &name, &patch).await {
-                            tracing::debug!(restore = %name, error = %format!("{err:#}"), "progress not written");
-                        }
-                    }
+            with_progress_in_status(
+                api,
+                name,
+                |value: &godwit_restore::Progress| serde_json::json!(restore_progress(value)),
+                |callback| {
+                    jobs::run_restore(
+                        &context.client,
+                        &store,
+                        &running,
+                        &context.job_options,
+                        callback,
+                    )
                 },
-            ));
-            let outcome = jobs::run_restore(
-                &context.client,
-                &store,
-                &running,
-                &context.job_options,
-                callback,
             )
-            .await;
-            let _ = stop.send(());
-            let _ = writer.await;
-            outcome
+            .await
         }
         Err(err) => Err(err),
     };
