@@ -388,10 +388,16 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<()> {
         .await
         .context("cannot reach the cluster; set KUBECONFIG or pass --dry-run -o yaml")?;
     apply(&client, &manifests, &args.install_namespace).await?;
-    eprintln!(
-        "godwit is installed in namespace {}; `kubectl -n {} logs deploy/{NAME}` shows the server",
-        args.install_namespace, args.install_namespace
-    );
+    if args.crds_only {
+        eprintln!(
+            "godwit's CRDs are installed; run `godwit install` without --crds-only for the server"
+        );
+    } else {
+        eprintln!(
+            "godwit is installed in namespace {}; `kubectl -n {} logs deploy/{NAME}` shows the server",
+            args.install_namespace, args.install_namespace
+        );
+    }
     Ok(())
 }
 
