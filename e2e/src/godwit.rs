@@ -69,53 +69,28 @@ impl Godwit {
             .stdin(Stdio::null());
         let line = format!("godwit {} ({})", args.join(" "), cluster.side);
         println!("$ {line}");
-        let output = command
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", self.binary.display()))?;
-        Ok(CliOutput {
-            command: line,
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+        self.execute(line, &mut command).await
     }
 
     /// Runs `godwit ARGS` with no cluster (`backup inspect`).
     pub async fn run_local(&self, args: &[&str]) -> anyhow::Result<CliOutput> {
         let line = format!("godwit {}", args.join(" "));
         println!("$ {line}");
-        let output = Command::new(&self.binary)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", self.binary.display()))?;
-        Ok(CliOutput {
-            command: line,
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+        let mut command = Command::new(&self.binary);
+        command.args(args).stdin(Stdio::null());
+        self.execute(line, &mut command).await
     }
 
     /// Runs `godwit install --crds-only` against `cluster` (it reads `KUBECONFIG`).
     pub async fn install_crds(&self, cluster: &Cluster) -> anyhow::Result<CliOutput> {
         let line = format!("godwit install --crds-only ({})", cluster.side);
         println!("$ {line}");
-        let output = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(["install", "--crds-only"])
             .env("KUBECONFIG", &cluster.kubeconfig)
-            .stdin(Stdio::null())
-            .output()
-            .await
-            .with_context(|| format!("cannot run {}", self.binary.display()))?;
-        Ok(CliOutput {
-            command: line,
-            success: output.status.success(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        })
+            .stdin(Stdio::null());
+        self.execute(line, &mut command).await
     }
 
     /// Deploys a godwit server into `cluster` with `godwit install` (it reads `KUBECONFIG`):
@@ -131,10 +106,17 @@ impl Godwit {
         let args = install_args(server_namespace, image, node_storage);
         let line = format!("godwit {} ({})", args.join(" "), cluster.side);
         println!("$ {line}");
-        let output = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(&args)
             .env("KUBECONFIG", &cluster.kubeconfig)
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        self.execute(line, &mut command).await
+    }
+
+    /// Runs a prepared godwit command to the end and keeps what it printed under `line`.
+    async fn execute(&self, line: String, command: &mut Command) -> anyhow::Result<CliOutput> {
+        let output = command
             .output()
             .await
             .with_context(|| format!("cannot run {}", self.binary.display()))?;

@@ -74,51 +74,50 @@ where
 
 /// Runs the Backup controller until it fails.
 pub(crate) async fn run_backups(context: Arc<Context>) -> anyhow::Result<()> {
-    let api: Api<Backup> = Api::namespaced(context.client.clone(), &context.namespace);
-    let (queue, mut pending) = mpsc::unbounded_channel();
-    let watch = watch_new(api.clone(), is_new_backup, queue);
-    let work = async {
-        while let Some(name) = pending.recv().await {
-            // A task of its own: a panic in one backup must not stop the controller.
-            let job = tokio::spawn(process_backup(context.clone(), api.clone(), name.clone()));
-            match job.await {
-                Ok(Ok(())) => {}
-                Ok(Err(err)) => {
-                    let reason = format!("{err:#}");
-                    tracing::error!(backup = %name, error = %reason, "backup failed");
-                    fail_if_in_progress(&api, &name, &reason).await;
-                }
-                Err(err) => {
-                    let reason = format!("the server's backup worker crashed: {err}");
-                    tracing::error!(backup = %name, error = %reason, "backup crashed");
-                    fail_if_in_progress(&api, &name, &reason).await;
-                }
-            }
-        }
-        Ok(())
-    };
-    tokio::try_join!(watch, work).map(|_| ())
+    run_controller(context, "backup", is_new_backup, process_backup).await
 }
 
 /// Runs the Restore controller until it fails.
 pub(crate) async fn run_restores(context: Arc<Context>) -> anyhow::Result<()> {
-    let api: Api<Restore> = Api::namespaced(context.client.clone(), &context.namespace);
+    run_controller(context, "restore", is_new_restore, process_restore).await
+}
+
+/// Watches the server namespace for new `K` objects and processes them one at a time; a job that
+/// fails or panics after it started is marked `Failed` with the reason.
+async fn run_controller<K, Fut>(
+    context: Arc<Context>,
+    kind: &'static str,
+    is_new: fn(&K) -> bool,
+    process: fn(Arc<Context>, Api<K>, String) -> Fut,
+) -> anyhow::Result<()>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Serialize
+        + Send
+        + Sync
+        + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    let api: Api<K> = Api::namespaced(context.client.clone(), &context.namespace);
     let (queue, mut pending) = mpsc::unbounded_channel();
-    let watch = watch_new(api.clone(), is_new_restore, queue);
+    let watch = watch_new(api.clone(), is_new, queue);
     let work = async {
         while let Some(name) = pending.recv().await {
-            // A task of its own: a panic in one restore must not stop the controller.
-            let job = tokio::spawn(process_restore(context.clone(), api.clone(), name.clone()));
+            // A task of its own: a panic in one job must not stop the controller.
+            let job = tokio::spawn(process(context.clone(), api.clone(), name.clone()));
             match job.await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
                     let reason = format!("{err:#}");
-                    tracing::error!(restore = %name, error = %reason, "restore failed");
+                    tracing::error!(kind, name = %name, error = %reason, "job failed");
                     fail_if_in_progress(&api, &name, &reason).await;
                 }
                 Err(err) => {
-                    let reason = format!("the server's restore worker crashed: {err}");
-                    tracing::error!(restore = %name, error = %reason, "restore crashed");
+                    let reason = format!("the server's {kind} worker crashed: {err}");
+                    tracing::error!(kind, name = %name, error = %reason, "job crashed");
                     fail_if_in_progress(&api, &name, &reason).await;
                 }
             }
