@@ -18,8 +18,18 @@ pub fn binaries() -> (PathBuf, PathBuf) {
     let (godwit, kubesim) = (binary("godwit"), binary("godwit-kubesim"));
     if !godwit.is_file() || !kubesim.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        // Into the target directory this test runs from, which is where they are looked for.
+        let target_dir = profile_dir.parent().unwrap();
         let status = std::process::Command::new(cargo)
-            .args(["build", "-p", "godwit", "-p", "godwit-kubesim"])
+            .args([
+                "build",
+                "-p",
+                "godwit",
+                "-p",
+                "godwit-kubesim",
+                "--target-dir",
+            ])
+            .arg(target_dir)
             .status()
             .unwrap();
         assert!(
