@@ -317,6 +317,12 @@ impl Catalog {
             .contains(&(group.to_owned(), version.to_owned()))
     }
 
+    /// Whether the API server's own handlers serve this group (the core group, or a built-in
+    /// group at any version): they, not the catch-all, answer for its unknown versions.
+    pub(crate) fn is_builtin_group(&self, group: &str) -> bool {
+        group.is_empty() || self.builtin_group_versions.iter().any(|(g, _)| g == group)
+    }
+
     /// Whether any resource is served at this group version.
     pub(crate) fn serves_group_version(&self, group: &str, version: &str) -> bool {
         self.groups

@@ -403,7 +403,13 @@ async fn serve_api(shared: &Arc<Shared>, request: Request) -> Result<Response, A
         _ => return Err(ApiError::page_not_found()),
     };
     if !catalog.serves_group_version(group, version) {
-        return Err(ApiError::page_not_found());
+        // Under a built-in group the API server's own handlers answer, with a Status; only
+        // groups nothing serves and custom resource groups reach the plain catch-all.
+        return Err(if catalog.is_builtin_group(group) {
+            ApiError::no_route()
+        } else {
+            ApiError::page_not_found()
+        });
     }
     let builtin = catalog.is_builtin_group_version(group, version);
     let no_route = || {
@@ -432,7 +438,13 @@ async fn serve_api(shared: &Arc<Shared>, request: Request) -> Result<Response, A
         let served = matches!(sub.as_str(), "status" | "scale")
             || (sub == "finalize" && def.plural == "namespaces");
         if !known || !served {
-            return Err(no_route());
+            // The custom resource handler answers a subresource its CRD does not enable as if
+            // the object were missing.
+            return Err(if builtin {
+                no_route()
+            } else {
+                ApiError::not_found(&def.group_resource(), path.name.as_deref().unwrap_or(""))
+            });
         }
     }
     serve_resource(shared, def, path, builtin, request).await

@@ -142,10 +142,13 @@ pub(crate) async fn start(options: Options) -> Result<Running, Error> {
             source,
         })?
         .port();
+    let tls = Tls::generate()?;
+    let ca_pem = tls.ca_pem.clone();
     let state = State::new(
         options.profile,
         options.node_port_range.clone(),
         options.token.clone(),
+        ca_pem.clone(),
         snapshot,
         journal,
     );
@@ -159,8 +162,6 @@ pub(crate) async fn start(options: Options) -> Result<Running, Error> {
         format!("127.0.0.1:{port}"),
         options.profile,
     ));
-    let tls = Tls::generate()?;
-    let ca_pem = tls.ca_pem.clone();
     let router = crate::handlers::router(Arc::clone(&shared));
     let task = tokio::spawn(accept_loop(listener, router, tls, shutdown));
     Ok(Running {

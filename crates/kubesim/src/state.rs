@@ -124,7 +124,16 @@ pub(crate) struct State {
     hub: Hub,
     journal: Option<Journal>,
     token: String,
+    /// The PEM of the server's certificate: the cluster CA every namespace's
+    /// `kube-root-ca.crt` publishes.
+    root_ca: String,
 }
+
+/// The annotation kube-controller-manager's root-CA publisher puts on `kube-root-ca.crt`.
+const ROOT_CA_DESCRIPTION: &str = "Contains a CA bundle that can be used to verify the \
+    kube-apiserver when using internal endpoints such as the internal service IP or \
+    kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes \
+    clusters.";
 
 impl State {
     /// A state holding `snapshot` (or, when that is empty, a fresh cluster's objects).
@@ -132,6 +141,7 @@ impl State {
         profile: Profile,
         node_port_range: std::ops::RangeInclusive<u16>,
         token: String,
+        root_ca: String,
         snapshot: Snapshot,
         journal: Option<Journal>,
     ) -> Self {
@@ -173,6 +183,7 @@ impl State {
             hub,
             journal,
             token,
+            root_ca,
         };
         if fresh {
             state.seed();
@@ -180,8 +191,9 @@ impl State {
         state
     }
 
-    /// What a fresh cluster has that godwit looks at: the four namespaces, one node (whose
-    /// status the seed writes, standing in for its kubelet) and the `kubernetes` Service.
+    /// What a fresh cluster has that godwit looks at: the four namespaces (each with what
+    /// [`State::populate_namespace`] adds), one node (whose status the seed writes, standing in
+    /// for its kubelet) and the `kubernetes` Service.
     fn seed(&mut self) {
         let node_status = json!({
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
@@ -234,6 +246,34 @@ impl State {
                     false,
                 );
             }
+        }
+    }
+
+    /// What kube-controller-manager keeps in every namespace of a real cluster, made with the
+    /// namespace as its controllers would a moment later: the `default` ServiceAccount (the
+    /// serviceaccount controller's create sets no field, so it has no managedFields) and the
+    /// `kube-root-ca.crt` ConfigMap (the root-CA publisher's, holding the cluster's CA).
+    fn populate_namespace(&mut self, namespace: &str) {
+        let controller = "kube-controller-manager";
+        if let Some(def) = self.catalog.find("", "v1", "serviceaccounts") {
+            // A fresh namespace has neither, so these creates cannot fail.
+            let _ = self.create(
+                &def,
+                Some(namespace),
+                json!({"metadata": {"name": "default"}}),
+                controller,
+                false,
+            );
+        }
+        if let Some(def) = self.catalog.find("", "v1", "configmaps") {
+            let body = json!({
+                "metadata": {
+                    "name": "kube-root-ca.crt",
+                    "annotations": {"kubernetes.io/description": ROOT_CA_DESCRIPTION},
+                },
+                "data": {"ca.crt": self.root_ca},
+            });
+            let _ = self.create(&def, Some(namespace), body, controller, false);
         }
     }
 
@@ -548,6 +588,9 @@ impl State {
                 before.as_ref(),
             );
         }
+        if is_namespaces(def) {
+            self.populate_namespace(&name);
+        }
         Ok(Reply::Object(201, json))
     }
 
@@ -650,6 +693,13 @@ impl State {
                 && r.field != "metadata.namespace"
                 && !extra.contains(&r.field.as_str())
         }) {
+            // Built-in types with no fields of their own to select on answer through the
+            // generic metadata-only selector (as kube-apiserver 1.33 and 1.36 do).
+            Some(r) if !def.custom && extra.is_empty() => Err(ApiError::bad_request(format!(
+                "\"{}\" is not a known field selector: only \"metadata.name\", \
+                 \"metadata.namespace\"",
+                r.field
+            ))),
             Some(r) => Err(ApiError::bad_request(format!(
                 "field label not supported: {}",
                 r.field

@@ -157,9 +157,7 @@ impl ApiError {
             404,
             "NotFound",
             "the server could not find the requested resource".to_owned(),
-            Some(
-                json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404: Page Not Found"}]}),
-            ),
+            Some(json!({})),
         )
     }
 

@@ -109,6 +109,7 @@ fn router() -> Router {
         Profile::V1_33,
         30000..=32767,
         "tok".to_owned(),
+        "CA".to_owned(),
         Snapshot::default(),
         None,
     );
@@ -508,9 +509,12 @@ async fn watches_stream_lines_until_their_timeout() {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).unwrap())
         .collect();
-    assert_eq!(lines[0]["type"], "BOOKMARK");
+    // The initial events (the namespace's kube-root-ca.crt), then the bookmark ending them.
+    assert_eq!(lines[0]["type"], "ADDED");
+    assert_eq!(lines[0]["object"]["metadata"]["name"], "kube-root-ca.crt");
+    assert_eq!(lines[1]["type"], "BOOKMARK");
     assert_eq!(
-        lines[0]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        lines[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
         "true"
     );
     let too_old = send(

@@ -8,6 +8,7 @@ fn state() -> State {
         Profile::V1_33,
         30000..=32767,
         "t".to_owned(),
+        "CA".to_owned(),
         Snapshot::default(),
         None,
     )
@@ -245,7 +246,8 @@ fn lists_page_with_continue_tokens() {
     let rv = state.resource_version().to_string();
     let first = list(&state, &configmaps, Some("resp-demo"), "", Some(2), None);
     assert_eq!(names(&first), ["c1", "c2"]);
-    assert_eq!(first["metadata"]["remainingItemCount"], 2);
+    // The namespace also holds the controller manager's kube-root-ca.crt.
+    assert_eq!(first["metadata"]["remainingItemCount"], 3);
     assert_eq!(first["metadata"]["resourceVersion"], rv);
     assert_eq!(first["kind"], "ConfigMapList");
     // Built-in list items carry no kind, like the recorded list.
@@ -260,10 +262,10 @@ fn lists_page_with_continue_tokens() {
         &configmaps,
         Some("resp-demo"),
         "",
-        Some(2),
+        Some(3),
         Some(&token),
     );
-    assert_eq!(names(&second), ["c3", "c4"]);
+    assert_eq!(names(&second), ["c3", "c4", "kube-root-ca.crt"]);
     assert!(second["metadata"].get("continue").is_none());
     assert_eq!(second["metadata"]["resourceVersion"], rv);
     let labelled = list(&state, &configmaps, Some("resp-demo"), "a=b", Some(1), None);
@@ -909,7 +911,8 @@ fn watches_start_from_a_version_or_from_the_current_state() {
         kinds(&lines),
         [
             ("ADDED".to_owned(), "a".to_owned()),
-            ("ADDED".to_owned(), "b".to_owned())
+            ("ADDED".to_owned(), "b".to_owned()),
+            ("ADDED".to_owned(), "kube-root-ca.crt".to_owned())
         ]
     );
     let start = state
@@ -940,6 +943,7 @@ fn persisted_state_comes_back_with_its_counter() {
         Profile::V1_33,
         30000..=32767,
         "t".into(),
+        "CA".into(),
         snapshot,
         Some(journal),
     );
@@ -972,6 +976,7 @@ fn persisted_state_comes_back_with_its_counter() {
         Profile::V1_33,
         30000..=32767,
         "t".into(),
+        "CA".into(),
         snapshot,
         Some(journal),
     );

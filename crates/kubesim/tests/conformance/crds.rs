@@ -461,9 +461,18 @@ async fn status_subresource_splits_spec_and_status() {
     assert_eq!(got.status, 200, "{}", got.body);
     assert_eq!(got.json(), patched, "GET /status returns the whole object");
 
-    // v2beta1 of this CRD has no status subresource.
+    // v2beta1 of this CRD has no status subresource: the custom resource handler answers as
+    // if the object were missing.
     let no_status = format!("{}/w1/status", widgets_path(&group, "v2beta1", &namespace));
-    assert_page_not_found(&cluster.raw("GET", &no_status, None).await, &no_status);
+    let got = cluster.raw("GET", &no_status, None).await;
+    assert_eq!(got.status, 404, "{}", got.body);
+    assert_eq!(
+        got.json(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": format!("widgets.{group} \"w1\" not found"), "reason": "NotFound",
+               "details": {"name": "w1", "group": group, "kind": "widgets"}, "code": 404}),
+        "{no_status}"
+    );
 }
 
 #[tokio::test]

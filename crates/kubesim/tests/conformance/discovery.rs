@@ -4,7 +4,9 @@
 use kube::discovery::Discovery;
 use serde_json::{Value, json};
 
-use crate::support::{assert_page_not_found, cluster, sample, server_minor};
+use crate::support::{
+    ROOT_CA_CONFIG_MAP, assert_no_route, assert_page_not_found, cluster, sample, server_minor,
+};
 
 /// Built-in resources godwit reads or writes; each `/api/v1` entry must equal the recorded one.
 const CORE_RESOURCES: &[&str] = &[
@@ -201,7 +203,7 @@ async fn autoscaling_prefers_v2_and_serves_v1() {
         // v2beta2 went away in 1.26: from then on the group reads exactly as recorded.
         assert_eq!(group, sample("disc-autoscaling.body", &[]));
         let gone = cluster.raw("GET", "/apis/autoscaling/v2beta2", None).await;
-        assert_page_not_found(&gone, "autoscaling/v2beta2 on 1.26+");
+        assert_no_route(&gone, "autoscaling/v2beta2 on 1.26+");
     }
     assert_eq!(group["preferredVersion"]["version"], "v2");
 
@@ -293,8 +295,14 @@ async fn unknown_group_is_a_plain_404() {
     assert_page_not_found(&cluster.raw("GET", unknown, None).await, unknown);
     let group = "/apis/nosuch.example.io";
     assert_page_not_found(&cluster.raw("GET", group, None).await, group);
-    let version = "/apis/apps/v1beta1";
-    assert_page_not_found(&cluster.raw("GET", version, None).await, version);
+    // Under a built-in group, the API server's own handlers answer with a Status instead.
+    for path in [
+        "/apis/apps/v1beta1",
+        "/apis/apps/v1/nosuchresources",
+        "/api/v2",
+    ] {
+        assert_no_route(&cluster.raw("GET", path, None).await, path);
+    }
 }
 
 #[tokio::test]
@@ -350,14 +358,50 @@ async fn seeded_objects_of_a_fresh_cluster() {
     let ip = service["spec"]["clusterIP"].as_str().unwrap();
     assert!(ip.parse::<std::net::Ipv4Addr>().is_ok(), "clusterIP {ip}");
 
+    // Nodes come with kubelets: a bare control plane has none, kubesim one.
     let nodes = cluster.raw("GET", "/api/v1/nodes", None).await.json();
     let nodes = nodes["items"].as_array().unwrap();
-    assert!(!nodes.is_empty(), "a cluster has a node");
     if cluster.is_kubesim() {
         assert!(
             nodes
                 .iter()
                 .any(|node| node["metadata"]["name"] == "kubesim-node")
+        );
+    }
+
+    // The controller manager's: every namespace has its default ServiceAccount and the
+    // cluster CA the kubeconfig trusts.
+    let ca_data = cluster.kubeconfig_ca_pem();
+    for namespace in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        let root_ca = cluster.namespace_populated(namespace).await;
+        assert_eq!(
+            root_ca["data"]["ca.crt"], ca_data,
+            "{ROOT_CA_CONFIG_MAP} in {namespace}"
+        );
+        assert!(
+            root_ca["metadata"]["annotations"]["kubernetes.io/description"]
+                .as_str()
+                .is_some_and(|text| text.starts_with("Contains a CA bundle")),
+            "{root_ca}"
+        );
+        let managers: Vec<&str> = root_ca["metadata"]["managedFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|entry| entry["manager"].as_str())
+            .collect();
+        assert_eq!(managers, ["kube-controller-manager"]);
+        let account = cluster
+            .raw(
+                "GET",
+                &format!("/api/v1/namespaces/{namespace}/serviceaccounts/default"),
+                None,
+            )
+            .await
+            .json();
+        assert!(
+            account["metadata"].get("managedFields").is_none(),
+            "the serviceaccount controller's create sets no field: {account}"
         );
     }
 }

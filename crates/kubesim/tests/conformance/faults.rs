@@ -8,7 +8,7 @@ use godwit_kubesim::{Fault, FaultRule};
 use kube::Client;
 use serde_json::{Value, json};
 
-use crate::support::{Cluster, Raw, cluster, config_map, raw, try_raw};
+use crate::support::{Cluster, ROOT_CA_CONFIG_MAP, Raw, cluster, config_map, raw, try_raw};
 
 fn rule(fault: Fault, fraction: f64, path_contains: &str, method: Option<&str>) -> FaultRule {
     FaultRule {
@@ -35,6 +35,7 @@ async fn post_config_map(client: &Client, namespace: &str, name: &str) -> Raw {
     .await
 }
 
+/// The ConfigMaps the test wrote: every one but the controller manager's kube-root-ca.crt.
 async fn config_map_names(cluster: &Cluster, namespace: &str) -> Vec<String> {
     let list = cluster
         .raw("GET", &config_maps_path(namespace), None)
@@ -45,6 +46,7 @@ async fn config_map_names(cluster: &Cluster, namespace: &str) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|item| item["metadata"]["name"].as_str().unwrap().to_string())
+        .filter(|name| name != ROOT_CA_CONFIG_MAP)
         .collect()
 }
 

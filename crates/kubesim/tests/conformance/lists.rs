@@ -5,7 +5,8 @@ use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
 use crate::support::{
-    Cluster, cluster, config_map, create_config_map, query_value, rv_number, sample,
+    Cluster, ROOT_CA_CONFIG_MAP, cluster, config_map, create_config_map, query_value, rv_number,
+    sample,
 };
 
 fn names(list: &Value) -> Vec<String> {
@@ -26,6 +27,7 @@ async fn list(cluster: &Cluster, path: &str) -> Value {
 #[tokio::test]
 async fn paging_with_limit_and_continue() {
     let cluster = cluster().await;
+    // The namespace holds the controller manager's kube-root-ca.crt too, sorted last.
     let namespace = cluster.namespace("paging").await;
     // Created out of order: lists come back sorted by name.
     for name in ["c3", "c1", "c5", "c2", "c4"] {
@@ -43,7 +45,7 @@ async fn paging_with_limit_and_continue() {
     assert_eq!(first["kind"], recorded["kind"]);
     assert_eq!(first["apiVersion"], recorded["apiVersion"]);
     assert_eq!(names(&first), ["c1", "c2"]);
-    assert_eq!(first["metadata"]["remainingItemCount"], 3);
+    assert_eq!(first["metadata"]["remainingItemCount"], 4);
     let token = first["metadata"]["continue"].as_str().unwrap().to_string();
     assert!(!token.is_empty());
     rv_number(&first["metadata"]["resourceVersion"]);
@@ -54,7 +56,7 @@ async fn paging_with_limit_and_continue() {
     )
     .await;
     assert_eq!(names(&second), ["c3", "c4"]);
-    assert_eq!(second["metadata"]["remainingItemCount"], 1);
+    assert_eq!(second["metadata"]["remainingItemCount"], 2);
     let token = second["metadata"]["continue"].as_str().unwrap().to_string();
 
     let last = list(
@@ -62,7 +64,7 @@ async fn paging_with_limit_and_continue() {
         &format!("{base}?limit=2&continue={}", query_value(&token)),
     )
     .await;
-    assert_eq!(names(&last), ["c5"]);
+    assert_eq!(names(&last), ["c5", ROOT_CA_CONFIG_MAP]);
     assert!(
         last["metadata"]
             .get("continue")
@@ -74,20 +76,23 @@ async fn paging_with_limit_and_continue() {
 
     // Without a limit there is neither token nor count.
     let all = list(&cluster, &base).await;
-    assert_eq!(names(&all), ["c1", "c2", "c3", "c4", "c5"]);
+    assert_eq!(
+        names(&all),
+        ["c1", "c2", "c3", "c4", "c5", ROOT_CA_CONFIG_MAP]
+    );
     assert!(all["metadata"].get("remainingItemCount").is_none());
 
     // kube-rs paging sees the same.
     let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), &namespace);
     let page = api.list(&ListParams::default().limit(4)).await.unwrap();
     assert_eq!(page.items.len(), 4);
-    assert_eq!(page.metadata.remaining_item_count, Some(1));
+    assert_eq!(page.metadata.remaining_item_count, Some(2));
     let token = page.metadata.continue_.unwrap();
     let rest = api
         .list(&ListParams::default().limit(4).continue_token(&token))
         .await
         .unwrap();
-    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items.len(), 2);
 }
 
 /// Every page of a paged list comes from the first page's snapshot: objects written meanwhile
@@ -122,7 +127,11 @@ async fn continue_reads_the_first_pages_snapshot() {
         &format!("{base}?limit=2&continue={}", query_value(&token)),
     )
     .await;
-    assert_eq!(names(&rest), ["c3"], "c4 was written after the snapshot");
+    assert_eq!(
+        names(&rest),
+        ["c3", ROOT_CA_CONFIG_MAP],
+        "c4 was written after the snapshot"
+    );
     assert_eq!(rest["metadata"]["resourceVersion"], snapshot);
     assert!(rest["metadata"].get("remainingItemCount").is_none());
 }
@@ -140,14 +149,15 @@ async fn label_selectors() {
         create_config_map(&cluster, &namespace, &config_map(name, labels, json!({}))).await;
     }
     let api: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), &namespace);
+    // The namespace's kube-root-ca.crt has no labels.
     let cases: &[(&str, &[&str])] = &[
         ("app=web", &["c1", "c2"]),
         ("app==web", &["c1", "c2"]),
-        ("app!=web", &["c3", "c4"]),
+        ("app!=web", &["c3", "c4", ROOT_CA_CONFIG_MAP]),
         ("app in (web,db)", &["c1", "c2", "c3"]),
-        ("app notin (web)", &["c3", "c4"]),
+        ("app notin (web)", &["c3", "c4", ROOT_CA_CONFIG_MAP]),
         ("tier", &["c1", "c2"]),
-        ("!tier", &["c3", "c4"]),
+        ("!tier", &["c3", "c4", ROOT_CA_CONFIG_MAP]),
         ("app=web,tier=back", &["c2"]),
         ("app=none", &[]),
     ];
@@ -199,8 +209,12 @@ async fn field_selectors() {
         .list(&ListParams::default().fields("metadata.name!=c2"))
         .await
         .unwrap();
-    assert_eq!(got.items.len(), 1);
-    assert_eq!(got.items[0].metadata.name.as_deref(), Some("c1"));
+    let got: Vec<&str> = got
+        .items
+        .iter()
+        .filter_map(|item| item.metadata.name.as_deref())
+        .collect();
+    assert_eq!(got, ["c1", ROOT_CA_CONFIG_MAP]);
 
     // Across namespaces, metadata.namespace picks one.
     let everywhere: Api<ConfigMap> = Api::all(cluster.client.clone());
@@ -223,7 +237,8 @@ async fn field_selectors() {
         found,
         [
             (second.clone(), "c1".to_string()),
-            (second.clone(), "c2".to_string())
+            (second.clone(), "c2".to_string()),
+            (second.clone(), ROOT_CA_CONFIG_MAP.to_string()),
         ]
     );
     let got = everywhere
@@ -250,8 +265,21 @@ async fn field_selectors() {
     assert_eq!(status["kind"], "Status");
     assert_eq!(status["reason"], "BadRequest");
     let message = status["message"].as_str().unwrap();
-    assert!(
-        message.contains("field label not supported: data.k"),
-        "message {message:?}"
+    assert_eq!(
+        message,
+        "\"data.k\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
     );
+    // Pods have fields of their own to select on, and the older message.
+    let bad = cluster
+        .raw(
+            "GET",
+            &format!(
+                "/api/v1/namespaces/{first}/pods?fieldSelector={}",
+                query_value("data.k=v")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["message"], "field label not supported: data.k");
 }

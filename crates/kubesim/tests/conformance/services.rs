@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Cluster, VOLATILE, cluster, random_node_port, sample, without};
+use crate::support::{Cluster, VOLATILE, cluster, sample, unused_node_port, without};
 
 /// Field manager named on every write here, so managedFields are predictable.
 const MANAGER: &str = "conformance";
@@ -59,7 +59,7 @@ fn assert_cluster_ip(service: &Value) -> String {
 async fn node_port_service_matches_the_real_server() {
     let cluster = cluster().await;
     let namespace = cluster.namespace("nodeport").await;
-    let port = random_node_port();
+    let port = unused_node_port(&cluster).await;
     let port_text = port.to_string();
     let replacements = [
         ("resp-demo", namespace.as_str()),
@@ -235,7 +235,7 @@ async fn headless_services() {
 async fn managed_fields_record_what_the_request_set() {
     let cluster = cluster().await;
     let namespace = cluster.namespace("managed").await;
-    let port = random_node_port();
+    let port = unused_node_port(&cluster).await;
     let port_text = port.to_string();
     let replacements = [
         ("resp-demo", namespace.as_str()),

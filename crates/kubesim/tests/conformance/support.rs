@@ -82,6 +82,30 @@ fn client_from_config(mut config: Config, retry: bool) -> Client {
 }
 
 impl Cluster {
+    /// The PEM of the certificate authority the kubeconfig trusts for the API server.
+    pub fn kubeconfig_ca_pem(&self) -> String {
+        use base64::Engine as _;
+        let kubeconfig = Kubeconfig::from_yaml(&self.kubeconfig_yaml).unwrap();
+        let context_name = kubeconfig.current_context.clone().unwrap();
+        let context = kubeconfig
+            .contexts
+            .iter()
+            .find(|context| context.name == context_name)
+            .and_then(|context| context.context.clone())
+            .unwrap();
+        let cluster = kubeconfig
+            .clusters
+            .iter()
+            .find(|cluster| cluster.name == context.cluster)
+            .and_then(|cluster| cluster.cluster.clone())
+            .unwrap();
+        let data = cluster.certificate_authority_data.unwrap();
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .unwrap();
+        String::from_utf8(pem).unwrap()
+    }
+
     /// Whether the suite runs against kubesim.
     pub fn is_kubesim(&self) -> bool {
         self.kubesim.is_some()
@@ -123,7 +147,25 @@ impl Cluster {
             .await
             .unwrap();
         self.created_namespaces.lock().unwrap().push(name.clone());
+        self.namespace_populated(&name).await;
         name
+    }
+
+    /// Waits until a namespace holds what the controller manager puts into every namespace (a
+    /// real one does so a moment after the create; kubesim with it), and returns the
+    /// `kube-root-ca.crt` ConfigMap.
+    pub async fn namespace_populated(&self, namespace: &str) -> Value {
+        let root_ca = format!("/api/v1/namespaces/{namespace}/configmaps/{ROOT_CA_CONFIG_MAP}");
+        let service_account = format!("/api/v1/namespaces/{namespace}/serviceaccounts/default");
+        eventually(
+            &format!("ServiceAccount default and ConfigMap {ROOT_CA_CONFIG_MAP} in {namespace}"),
+            || async {
+                let config_map = self.raw("GET", &root_ca, None).await;
+                let account = self.raw("GET", &service_account, None).await;
+                (config_map.status == 200 && account.status == 200).then(|| config_map.json())
+            },
+        )
+        .await
     }
 
     /// Remembers a namespace the test created itself, to delete at the end on a real cluster.
@@ -399,6 +441,22 @@ pub async fn server_minor(cluster: &Cluster) -> u32 {
     minor.trim_end_matches('+').parse().unwrap()
 }
 
+/// The ConfigMap kube-controller-manager publishes the cluster CA in, in every namespace.
+pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
+
+/// Asserts `raw` is the 404 Status the API server's own handlers answer for a path under a
+/// built-in group that nothing serves (an unknown version or resource).
+pub fn assert_no_route(raw: &Raw, what: &str) {
+    assert_eq!(raw.status, 404, "{what}: {}", raw.body);
+    assert_eq!(
+        raw.json(),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": "the server could not find the requested resource",
+               "reason": "NotFound", "details": {}, "code": 404}),
+        "{what}"
+    );
+}
+
 /// The plain-text body of the real server's 404 for paths no API serves.
 pub fn page_not_found() -> String {
     sample_text("cr-get-unknown-group.body")
@@ -447,9 +505,33 @@ pub fn is_timestamp(text: &str) -> bool {
         })
 }
 
+/// A node port no Service of the cluster holds right now, picked at random (the suite's tests
+/// run side by side and allocate ports themselves, so a fixed one would collide).
+pub async fn unused_node_port(cluster: &Cluster) -> u16 {
+    let services = cluster.raw("GET", "/api/v1/services", None).await.json();
+    let taken: Vec<u64> = services["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|service| {
+            service["spec"]["ports"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|port| port["nodePort"].as_u64())
+        .collect();
+    loop {
+        let port = random_node_port();
+        if !taken.contains(&u64::from(port)) {
+            return port;
+        }
+    }
+}
+
 /// A node port in the default range, random per test so a real cluster's ports are unlikely to
 /// be hit (the recordings used 30080).
-pub fn random_node_port() -> u16 {
+fn random_node_port() -> u16 {
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish();

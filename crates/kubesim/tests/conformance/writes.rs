@@ -5,8 +5,8 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 use crate::support::{
-    VOLATILE, cluster, config_map, create_config_map, is_timestamp, random_node_port, rv_number,
-    sample, unique, without,
+    VOLATILE, cluster, config_map, create_config_map, is_timestamp, rv_number, sample, unique,
+    unused_node_port, without,
 };
 
 fn is_uid(text: &str) -> bool {
@@ -424,11 +424,12 @@ async fn dry_run_writes_nothing() {
     assert_eq!(duplicate.json(), sample("cm-create-duplicate.body", &[]));
 
     // A dry-run NodePort Service does not keep its port.
+    let node_port = unused_node_port(&cluster).await;
     let service = json!({
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": "s1"},
-        "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": random_node_port()}]},
+        "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": node_port}]},
     });
     let services = format!("/api/v1/namespaces/{namespace}/services");
     let dry = cluster
