@@ -19,7 +19,7 @@ use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use k8s_openapi::api::rbac::v1::ClusterRoleBinding;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Api;
-use kube::api::{ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, ListParams, Patch};
 use serde_json::{Value, json};
 
 /// The image the Deployment runs unless `--image` names another.
@@ -421,12 +421,12 @@ async fn apply(
         } else {
             Api::all_with(client.clone(), &manifest.resource)
         };
-        match api.create(&PostParams::default(), &object).await {
+        match api.create(&crate::writes::post_params(), &object).await {
             Ok(_) => eprintln!("{kind}/{name}: created"),
             Err(kube::Error::Api(status)) if status.code == 409 => {
                 api.patch(
                     &name,
-                    &PatchParams::default(),
+                    &crate::writes::patch_params(),
                     &Patch::Merge(&manifest.object),
                 )
                 .await

@@ -5,6 +5,7 @@ mod install;
 mod jobs;
 mod output;
 mod server;
+mod writes;
 
 use std::process::ExitCode;
 

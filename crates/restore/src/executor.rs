@@ -34,7 +34,10 @@ use crate::plan::{Decision, ObjectRef, Plan, PlannedObject, Tier};
 use crate::results::{
     ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results,
 };
-use crate::{Error, ExistingResourcePolicy, RestoreSpec, plan, resolve_deferred};
+use crate::{
+    Error, ExistingResourcePolicy, FIELD_MANAGER, RestoreSpec, plan, resolve_deferred,
+    restored_managed_fields,
+};
 
 use retry::retrying;
 
@@ -160,6 +163,9 @@ struct Job {
     target_namespace: Option<String>,
     name: String,
     body: Value,
+    /// The backed-up object's `managedFields`, taken out of the body: a create drops them
+    /// anyway, and one entry the target cannot read makes it drop godwit's too.
+    managed_fields: Vec<Value>,
 }
 
 /// What creating one object came to.
@@ -532,7 +538,7 @@ impl Run {
                     .clone()
                     .unwrap_or_else(|| planned.name.clone()),
             };
-            let params = PostParams::default();
+            let params = post_params();
             let created = match serde_json::from_value::<DynamicObject>(restored.object) {
                 Ok(body) => retrying(&self.options, || api.create(&params, &body)).await,
                 Err(err) => {
@@ -624,6 +630,14 @@ impl Run {
             }
             let mut body = restored.object;
             body["apiVersion"] = Value::String(resource.api_version.clone());
+            let managed_fields = match body
+                .get_mut("metadata")
+                .and_then(Value::as_object_mut)
+                .and_then(|metadata| metadata.remove("managedFields"))
+            {
+                Some(Value::Array(entries)) => entries,
+                _ => Vec::new(),
+            };
             let name = body
                 .get("metadata")
                 .and_then(|m| m.get("name"))
@@ -641,11 +655,17 @@ impl Run {
                 target_namespace: object.target_namespace.clone(),
                 name,
                 body,
+                managed_fields,
             });
         }
 
         let policy = self.spec.existing_resource_policy;
         let restore_label = label_value(&self.spec.restore_name);
+        let served: Vec<String> = discovery
+            .versions_serving(&group_resource)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
         let service_account =
             group_resource.is_core() && group_resource.resource == "serviceaccounts";
         let client = self.client.clone();
@@ -658,12 +678,16 @@ impl Run {
                     Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
                     None => Api::all_with(client.clone(), &resource),
                 };
-                let options = &options;
+                let target = Target {
+                    api,
+                    group: &group_resource.group,
+                    served: &served,
+                    options: &options,
+                };
                 let restore_label = &restore_label;
                 async move {
                     let done =
-                        create_one(&api, &job, policy, service_account, restore_label, options)
-                            .await;
+                        create_one(&target, &job, policy, service_account, restore_label).await;
                     (job, done)
                 }
             })
@@ -718,15 +742,26 @@ impl Run {
     }
 }
 
+/// Where the objects of one tier are written.
+struct Target<'a> {
+    api: Api<DynamicObject>,
+    /// The API group of the tier.
+    group: &'a str,
+    /// The versions the target serves for the tier's group-resource.
+    served: &'a [String],
+    options: &'a ExecuteOptions,
+}
+
 /// Creates one object, handling an existing one by the policy; see the module docs.
 async fn create_one(
-    api: &Api<DynamicObject>,
+    target: &Target<'_>,
     job: &Job,
     policy: ExistingResourcePolicy,
     service_account: bool,
     restore_label: &str,
-    options: &ExecuteOptions,
 ) -> Done {
+    let api = &target.api;
+    let options = target.options;
     let failed = |error: String| Done {
         error: Some(error),
         ..Done::new(Outcome::Failed)
@@ -739,9 +774,14 @@ async fn create_one(
             ));
         }
     };
-    let params = PostParams::default();
+    let params = post_params();
     match retrying(options, || api.create(&params, &body)).await {
-        Ok(_) => return Done::new(Outcome::Created),
+        Ok(created) => {
+            return Done {
+                warning: carry_managed_fields(target, job, created).await,
+                ..Done::new(Outcome::Created)
+            };
+        }
         Err(error) if already_exists(&error) => {}
         Err(error) => return failed(api_message(&error)),
     }
@@ -774,7 +814,7 @@ async fn create_one(
         .and_then(Value::as_str)
         .unwrap_or("object");
     let patch = |patch: Value| async move {
-        let params = PatchParams::default();
+        let params = patch_params();
         let patch = Patch::Merge(&patch);
         retrying(options, || api.patch(&job.name, &params, &patch)).await
     };
@@ -832,6 +872,78 @@ async fn create_one(
                 ..Done::new(Outcome::Skipped)
             },
         },
+    }
+}
+
+/// How many times the managedFields patch is tried again when the object changed meanwhile.
+const MANAGED_FIELDS_ATTEMPTS: usize = 4;
+
+/// Puts the backed-up `managedFields` back on a just-created object (see
+/// [`restored_managed_fields`]); a warning when that fails (the object itself is restored).
+async fn carry_managed_fields(
+    target: &Target<'_>,
+    job: &Job,
+    created: DynamicObject,
+) -> Option<String> {
+    let mut live = serde_json::to_value(&created).ok()?;
+    let mut last_error = String::new();
+    for _ in 0..MANAGED_FIELDS_ATTEMPTS {
+        let entries =
+            restored_managed_fields(&job.managed_fields, &live, target.group, target.served)?;
+        // The resourceVersion makes the patch a no-op unless nobody wrote in between; if
+        // someone did, their entry is read and kept.
+        let patch = serde_json::json!({"metadata": {
+            "resourceVersion": live.pointer("/metadata/resourceVersion"),
+            "managedFields": entries,
+        }});
+        let params = patch_params();
+        let patch = Patch::Merge(&patch);
+        match retrying(target.options, || {
+            target.api.patch(&job.name, &params, &patch)
+        })
+        .await
+        {
+            Ok(_) => return None,
+            Err(kube::Error::Api(status)) if status.code == 409 => {
+                last_error = status.message.clone();
+                match retrying(target.options, || target.api.get(&job.name)).await {
+                    Ok(object) => live = serde_json::to_value(&object).ok()?,
+                    Err(error) => {
+                        last_error = api_message(&error);
+                        break;
+                    }
+                }
+            }
+            Err(error) => {
+                last_error = api_message(&error);
+                break;
+            }
+        }
+    }
+    Some(format!(
+        "{} {:?} was restored, but its backed-up managedFields (who set which field) could not \
+         be carried over: {last_error}",
+        job.body
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("object"),
+        job.name
+    ))
+}
+
+/// Create parameters: godwit writes as its own field manager.
+fn post_params() -> PostParams {
+    PostParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PostParams::default()
+    }
+}
+
+/// Patch parameters: godwit writes as its own field manager.
+fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
     }
 }
 

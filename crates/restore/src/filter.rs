@@ -63,6 +63,34 @@ pub fn non_restorable(group_resource: &GroupResource) -> Option<&'static str> {
         .map(|(_, _, why)| *why)
 }
 
+/// Objects the target's own control plane keeps in every namespace, which a restore leaves
+/// alone: (group, resource, name, why). godwit's addition; Velero restores them and, on every
+/// real cluster, warns once per namespace that the live one differs.
+///
+/// The `default` ServiceAccount is not listed: it is merged like every ServiceAccount (SPEC
+/// section 5), which adds the backup's image pull secrets, labels and annotations to the one
+/// the target made, and says nothing when there is nothing to add.
+pub const MADE_BY_THE_TARGET: &[(&str, &str, &str, &str)] = &[(
+    "",
+    "configmaps",
+    "kube-root-ca.crt",
+    // kube-controller-manager's root-CA publisher writes it into every namespace (and puts it
+    // back if changed); the backed-up copy holds the source cluster's CA, wrong in the target.
+    "the target's kube-controller-manager publishes its own cluster CA in every namespace",
+)];
+
+/// Why a restore leaves an object to the target's control plane, if it does.
+pub fn made_by_the_target(group_resource: &GroupResource, name: &str) -> Option<&'static str> {
+    MADE_BY_THE_TARGET
+        .iter()
+        .find(|(group, resource, object, _)| {
+            group_resource.group == *group
+                && group_resource.resource == *resource
+                && name == *object
+        })
+        .map(|(_, _, _, why)| *why)
+}
+
 /// The checked filters of one restore.
 #[derive(Debug, Clone)]
 pub(crate) struct Filters {

@@ -17,6 +17,7 @@
 mod compare;
 mod error;
 mod filter;
+mod managed_fields;
 mod plan;
 mod planner;
 mod render;
@@ -29,7 +30,8 @@ mod executor;
 
 pub use compare::{differs, merge_patch, merge_service_account, normalize};
 pub use error::Error;
-pub use filter::{NON_RESTORABLE, non_restorable};
+pub use filter::{MADE_BY_THE_TARGET, NON_RESTORABLE, made_by_the_target, non_restorable};
+pub use managed_fields::{FIELD_MANAGER, restored_managed_fields};
 pub use plan::{Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, Tier, Unrestored};
 pub use planner::{plan, resolve_deferred};
 pub use results::{ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results};

@@ -20,7 +20,7 @@ use godwit_versioning::{
 };
 use serde_json::Value;
 
-use crate::filter::{Filters, non_restorable};
+use crate::filter::{Filters, made_by_the_target, non_restorable};
 use crate::plan::{Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, Tier, Unrestored};
 use crate::{Error, RestoreSpec};
 
@@ -173,7 +173,13 @@ impl TierContext<'_> {
                 .namespace
                 .as_deref()
                 .map(|ns| self.spec.target_namespace(ns).to_owned());
-            let reason = gr_reason.clone().or_else(|| self.object_reason(&object));
+            let reason = gr_reason
+                .clone()
+                .or_else(|| self.object_reason(&object))
+                .or_else(|| {
+                    made_by_the_target(group_resource, &object.name)
+                        .map(|why| format!("left to the target: {why}"))
+                });
             match reason {
                 Some(reason) => plan.skipped.push(Unrestored {
                     object: ObjectRef {

@@ -815,3 +815,93 @@ async fn failing_to_read_the_priorities_configmap_fails_the_restore() {
     );
     target.shutdown().await;
 }
+
+/// godwit writes as its own field manager and puts the backed-up managedFields back: the
+/// entries the target can read stay as they were, one at a version the target does not serve
+/// is left out, and godwit's own entry owns only what no backed-up manager owns.
+#[tokio::test]
+async fn restored_objects_keep_the_field_owners_the_target_can_read() {
+    let group = "owners.example.io";
+    let source = kubesim(Profile::V1_33).await;
+    let source_client = source.client().unwrap();
+    create_namespace(&source_client, "music", json!({})).await;
+    install_crd(&source_client, rockbands_crd(group, &["v2", "v1"], "v2")).await;
+    // Written first at v1 (the default manager), then at v2 by helm.
+    create(
+        &source_client,
+        &rockbands(group, "v1"),
+        json!({"apiVersion": format!("{group}/v1"), "kind": "RockBand",
+               "metadata": {"name": "beatles", "namespace": "music"},
+               "spec": {"members": 4}}),
+    )
+    .await;
+    let helm = kube::api::PatchParams {
+        field_manager: Some("helm".to_owned()),
+        ..Default::default()
+    };
+    api(&source_client, &rockbands(group, "v2"), Some("music"))
+        .patch(
+            "beatles",
+            &helm,
+            &kube::api::Patch::Merge(json!({"spec": {"genre": "rock"}})),
+        )
+        .await
+        .unwrap();
+    let (_dir, backup) = take_backup(
+        &source_client,
+        &[Backed {
+            group_resource: "rockbands.owners.example.io",
+            kind: "RockBand",
+            versions: vec!["v2", "v1"],
+            objects: vec![(Some("music"), "beatles".to_owned())],
+        }],
+    )
+    .await;
+    let backed_up = rockband_at(&source_client, group, "v2").await;
+    let helm_entry = backed_up["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["manager"] == "helm")
+        .cloned()
+        .unwrap();
+    source.shutdown().await;
+
+    // The target serves v2 only: the entry written at v1 cannot be read there.
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    install_crd(&client, rockbands_crd(group, &["v2"], "v2")).await;
+    let result = restore(&client, &backup, spec("owners"), &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    assert!(result.warnings.all().next().is_none(), "{:?}", result.warnings);
+    let restored = rockband_at(&client, group, "v2").await;
+    let entries = restored["metadata"]["managedFields"].as_array().unwrap();
+    let managers: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry["manager"].as_str().unwrap())
+        .collect();
+    assert_eq!(managers, ["helm", "godwit"], "{entries:#?}");
+    assert_eq!(entries[0], helm_entry);
+    let ours = &entries[1];
+    assert_eq!(ours["apiVersion"], format!("{group}/v2"));
+    assert_eq!(ours["operation"], "Update");
+    let fields = &ours["fieldsV1"];
+    assert!(
+        fields["f:metadata"]["f:labels"]
+            .get("f:velero.io/restore-name")
+            .is_some(),
+        "{fields}"
+    );
+    // spec.genre stays helm's; spec.members, whose v1 owner was left out, is godwit's now.
+    assert!(fields["f:spec"].get("f:genre").is_none(), "{fields}");
+    assert!(fields["f:spec"].get("f:members").is_some(), "{fields}");
+    target.shutdown().await;
+}
+
+async fn rockband_at(client: &kube::Client, group: &str, version: &str) -> Value {
+    let object = api(client, &rockbands(group, version), Some("music"))
+        .get("beatles")
+        .await
+        .unwrap();
+    serde_json::to_value(object).unwrap()
+}

@@ -9,7 +9,7 @@ use anyhow::{Context as _, anyhow, bail};
 use godwit_api::{Backup, BackupPhase, DeleteBackupRequest, DeleteBackupRequestSpec};
 use godwit_tarball::{BackupIndex, VersionDir};
 use kube::Api;
-use kube::api::{ListParams, ObjectMeta, PostParams};
+use kube::api::{ListParams, ObjectMeta};
 use serde::Serialize;
 
 use super::cluster::ClusterArgs;
@@ -214,7 +214,7 @@ async fn create(cluster: &ClusterArgs, args: CreateArgs) -> anyhow::Result<ExitC
     let client = cluster.client().await?;
     let api: Api<Backup> = Api::namespaced(client, namespace);
     let name = &args.name;
-    api.create(&PostParams::default(), &backup)
+    api.create(&crate::writes::post_params(), &backup)
         .await
         .map_err(|err| create_error("backup", name, namespace, err))?;
     println!("Backup request \"{name}\" submitted successfully.");
@@ -385,7 +385,7 @@ async fn delete(cluster: &ClusterArgs, args: DeleteArgs) -> anyhow::Result<ExitC
             status: None,
         };
         requests
-            .create(&PostParams::default(), &request)
+            .create(&crate::writes::post_params(), &request)
             .await
             .map_err(|err| create_error("delete request for backup", &name, namespace, err))?;
         println!(

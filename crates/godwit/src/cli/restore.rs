@@ -10,7 +10,7 @@ use godwit_api::{Backup, Restore, RestorePhase};
 use godwit_ordering::Priorities;
 use godwit_storage::BackupStore;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::api::{DeleteParams, ListParams};
 
 use super::backup::{create_error, exit_for, objects_output, print_gzipped};
 use super::cluster::ClusterArgs;
@@ -242,7 +242,7 @@ async fn create(cluster: &ClusterArgs, args: CreateArgs) -> anyhow::Result<ExitC
         );
     }
     let api: Api<Restore> = Api::namespaced(client, namespace);
-    api.create(&PostParams::default(), &restore)
+    api.create(&crate::writes::post_params(), &restore)
         .await
         .map_err(|err| create_error("restore", &name, namespace, err))?;
     println!("Restore request \"{name}\" submitted successfully.");

@@ -16,7 +16,7 @@ use godwit_api::{
     RestorePhase, RestoreProgress, RestoreStatus,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch};
 use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Api, ResourceExt as _};
 use serde::Serialize;
@@ -160,7 +160,7 @@ async fn merge<K>(api: &Api<K>, name: &str, patch: &serde_json::Value) -> anyhow
 where
     K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
 {
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    api.patch(name, &crate::writes::patch_params(), &Patch::Merge(patch))
         .await
         .with_context(|| format!("cannot update {name}"))
 }

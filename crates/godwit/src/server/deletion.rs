@@ -14,7 +14,7 @@ use godwit_api::{
     AccessMode, Backup, BackupPhase, BackupStorageLocation, DeleteBackupRequest,
     DeleteBackupRequestPhase, Restore,
 };
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch};
 use kube::{Api, ResourceExt as _};
 use tokio::sync::mpsc;
 
@@ -79,7 +79,7 @@ async fn set_status(
     }
     api.patch_status(
         name,
-        &PatchParams::default(),
+        &crate::writes::patch_params(),
         &Patch::Merge(serde_json::json!({ "status": status })),
     )
     .await
@@ -123,7 +123,7 @@ async fn process(
     backups
         .patch(
             &backup_name,
-            &PatchParams::default(),
+            &crate::writes::patch_params(),
             &Patch::Merge(serde_json::json!({ "status": { "phase": "Deleting" } })),
         )
         .await

@@ -12,7 +12,7 @@ use godwit_api::{
 };
 use godwit_storage::{BackupStore, LocationConfig, PROVIDER_LOCAL, StorageLocationSpec};
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, Patch};
 use kube::{Api, ResourceExt as _};
 
 use super::Context;
@@ -53,7 +53,7 @@ pub(crate) async fn ensure_default_local(context: &Context, dir: &Path) -> anyho
     let api: Api<BackupStorageLocation> =
         Api::namespaced(context.client.clone(), &context.namespace);
     let location = default_local_location(&context.namespace, &dir);
-    match api.create(&PostParams::default(), &location).await {
+    match api.create(&crate::writes::post_params(), &location).await {
         Ok(_) => {
             tracing::info!(directory = %dir.display(), "created the default local backup storage location");
             Ok(())
@@ -206,7 +206,7 @@ pub(crate) async fn validate(
     let status = validation_status(&outcome, crate::jobs::now());
     let patch = serde_json::json!({ "status": status });
     if let Err(err) = api
-        .patch_status(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch_status(&name, &crate::writes::patch_params(), &Patch::Merge(&patch))
         .await
     {
         tracing::warn!(location = %name, error = %err, "cannot update the status of a backup storage location");

@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use godwit_api::{Backup, BackupPhase, Restore, RestorePhase};
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch};
 use kube::{Api, ResourceExt as _};
 
 use super::Context;
@@ -71,7 +71,7 @@ pub(crate) async fn mark_interrupted(context: &Context) -> anyhow::Result<()> {
         backups
             .patch(
                 &name,
-                &PatchParams::default(),
+                &crate::writes::patch_params(),
                 &Patch::Merge(failed_patch(&reason)),
             )
             .await
@@ -94,7 +94,7 @@ pub(crate) async fn mark_interrupted(context: &Context) -> anyhow::Result<()> {
         restores
             .patch(
                 &name,
-                &PatchParams::default(),
+                &crate::writes::patch_params(),
                 &Patch::Merge(failed_patch(&reason)),
             )
             .await

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use godwit_api::{Backup, BackupStorageLocation, BackupStorageLocationPhase};
-use kube::api::{ListParams, ObjectMeta, PostParams};
+use kube::api::{ListParams, ObjectMeta};
 use kube::{Api, ResourceExt as _};
 
 use super::{Context, locations};
@@ -102,7 +102,10 @@ async fn sync_location(
             tracing::warn!(backup = %name, "skipping a stored backup that never finished");
             continue;
         };
-        match backups_api.create(&PostParams::default(), &backup).await {
+        match backups_api
+            .create(&crate::writes::post_params(), &backup)
+            .await
+        {
             Ok(_) => {
                 tracing::info!(backup = %name, location = %location_name, "synced a backup from object storage")
             }

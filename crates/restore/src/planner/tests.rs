@@ -29,6 +29,7 @@ fn obj(group_resource: &'static str, namespace: Option<&'static str>, name: &'st
         "events" => ("Event", &["v1"]),
         "events.events.k8s.io" => ("Event", &["v1"]),
         "pods" => ("Pod", &["v1"]),
+        "serviceaccounts" => ("ServiceAccount", &["v1"]),
         "persistentvolumes" => ("PersistentVolume", &["v1"]),
         "deployments.apps" => ("Deployment", &["v1"]),
         "clusterroles.rbac.authorization.k8s.io" => ("ClusterRole", &["v1"]),
@@ -387,6 +388,29 @@ fn never_restored_resources_are_skipped_with_the_reason() {
             "csinodes.storage.k8s.io node-1: never restored",
             "backups.velero.io velero/nightly: never restored: backups are synced",
         ],
+    );
+}
+
+#[test]
+fn what_the_targets_control_plane_makes_is_left_to_it() {
+    let (_dir, backup) = backup(&[
+        obj("configmaps", Some("shop"), "kube-root-ca.crt"),
+        obj("configmaps", Some("shop"), "cart"),
+        obj("serviceaccounts", Some("shop"), "default"),
+    ]);
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    let (planned, skipped) = outline(&plan);
+    // The default ServiceAccount is merged into the target's like any ServiceAccount.
+    assert_eq!(
+        planned,
+        ["serviceaccounts shop/default", "configmaps shop/cart"]
+    );
+    assert_eq!(
+        skipped,
+        [
+            "configmaps shop/kube-root-ca.crt: left to the target: the target's \
+          kube-controller-manager publishes its own cluster CA in every namespace"
+        ]
     );
 }
 
