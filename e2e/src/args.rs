@@ -9,6 +9,9 @@ use std::str::FromStr;
 pub enum ClusterMode {
     /// Two `godwit-kubesim` processes on 127.0.0.1, source on 1.25 and target on 1.33.
     Sim,
+    /// Two real control planes (etcd, kube-apiserver, kube-controller-manager) on 127.0.0.1,
+    /// started from the `--envtest-assets` directories, source first.
+    Envtest,
     /// Two kind clusters, `godwit-e2e-src` and `godwit-e2e-dst`, on pinned node images.
     Kind,
     /// Two existing clusters, each given by a kubeconfig file.
@@ -26,11 +29,13 @@ impl FromStr for ClusterMode {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.trim() {
             "sim" => Ok(ClusterMode::Sim),
+            "envtest" => Ok(ClusterMode::Envtest),
             "kind" => Ok(ClusterMode::Kind),
             other => {
                 let Some(paths) = other.strip_prefix("kubeconfig:") else {
                     return Err(format!(
-                        "unknown cluster mode {other:?}; use sim, kind or kubeconfig:SRC,DST"
+                        "unknown cluster mode {other:?}; use sim, envtest, kind or \
+                         kubeconfig:SRC,DST"
                     ));
                 };
                 match paths
@@ -58,6 +63,7 @@ impl std::fmt::Display for ClusterMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ClusterMode::Sim => f.write_str("sim"),
+            ClusterMode::Envtest => f.write_str("envtest"),
             ClusterMode::Kind => f.write_str("kind"),
             ClusterMode::Kubeconfig { source, target } => {
                 write!(f, "kubeconfig:{},{}", source.display(), target.display())
@@ -74,7 +80,8 @@ impl std::fmt::Display for ClusterMode {
              EnableAPIGroupVersions, restore them into another, and check every object's version"
 )]
 pub struct Args {
-    /// sim, kind or kubeconfig:SRC,DST; without it kind when docker and kind work, else sim.
+    /// sim, envtest, kind or kubeconfig:SRC,DST; without it kind when docker and kind work,
+    /// else sim.
     #[arg(long, value_name = "MODE")]
     pub clusters: Option<ClusterMode>,
 
@@ -108,6 +115,12 @@ pub struct Args {
     /// The godwit-kubesim binary (sim mode).
     #[arg(long, env = "GODWIT_E2E_KUBESIM", value_name = "PATH")]
     pub kubesim: Option<PathBuf>,
+
+    /// envtest mode: a directory holding etcd, kube-apiserver and kube-controller-manager;
+    /// given twice, the source's (older Kubernetes) first, then the target's. `cargo xtask e2e
+    /// --clusters envtest` builds them and passes them on.
+    #[arg(long = "envtest-assets", value_name = "DIR")]
+    pub envtest_assets: Vec<PathBuf>,
 
     /// Where kubeconfigs, the shared backup storage and server logs go; a fresh temporary
     /// directory when absent.
@@ -209,12 +222,13 @@ mod tests {
         check("kubeconfig:only.yaml", Err("needs two paths"));
         check("kubeconfig:a,b,c", Err("needs two paths"));
         check("kubeconfig:,b", Err("needs two paths"));
-        check("minikube", Err("use sim, kind or kubeconfig:SRC,DST"));
+        check("envtest", Ok(ClusterMode::Envtest));
+        check("minikube", Err("use sim, envtest, kind or"));
     }
 
     #[test]
     fn display_round_trips() {
-        for text in ["sim", "kind", "kubeconfig:a.yaml,b.yaml"] {
+        for text in ["sim", "envtest", "kind", "kubeconfig:a.yaml,b.yaml"] {
             let mode: ClusterMode = text.parse().unwrap();
             assert_eq!(mode.to_string(), text);
         }

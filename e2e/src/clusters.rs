@@ -105,6 +105,8 @@ pub struct Clusters {
 enum Teardown {
     /// kubesim processes, killed when dropped.
     Processes(Vec<Child>),
+    /// envtest control planes, stopped unless kept.
+    ControlPlanes(Vec<crate::envtest::ControlPlane>),
     /// kind clusters to delete.
     Kind(Vec<&'static str>),
     /// Clusters the user owns.
@@ -138,6 +140,7 @@ fn on_path(program: &str) -> bool {
 pub async fn provide(
     mode: &ClusterMode,
     kubesim: Option<&Path>,
+    envtest_assets: &[PathBuf],
     kind_config: Option<&Path>,
     work_dir: &Path,
     keep: bool,
@@ -157,6 +160,40 @@ pub async fn provide(
             let [source, target] = <[PathBuf; 2]>::try_from(kubeconfigs)
                 .map_err(|_| anyhow!("kubesim did not start twice"))?;
             connect(source, target, Teardown::Processes(processes)).await
+        }
+        ClusterMode::Envtest => {
+            let [source_assets, target_assets] = envtest_assets else {
+                bail!(
+                    "envtest mode needs two --envtest-assets directories (source, then target); \
+                     run it through cargo xtask e2e --clusters envtest, which builds them"
+                );
+            };
+            let (source_dir, target_dir) =
+                (work_dir.join("envtest-src"), work_dir.join("envtest-dst"));
+            let (source, target) = tokio::try_join!(
+                crate::envtest::start(source_assets, &source_dir, "src", keep),
+                crate::envtest::start(target_assets, &target_dir, "dst", keep),
+            )?;
+            for plane in [&source, &target] {
+                println!(
+                    "control plane {} ({}): Kubernetes {} at {}",
+                    plane.name,
+                    if plane.name == "src" {
+                        "source"
+                    } else {
+                        "target"
+                    },
+                    plane.version,
+                    plane.url
+                );
+            }
+            let kubeconfigs = (source.kubeconfig.clone(), target.kubeconfig.clone());
+            connect(
+                kubeconfigs.0,
+                kubeconfigs.1,
+                Teardown::ControlPlanes(vec![source, target]),
+            )
+            .await
         }
         ClusterMode::Kind => {
             let mut kubeconfigs = Vec::new();
@@ -318,6 +355,33 @@ impl Clusters {
                     // The processes are ours and hold nothing worth flushing.
                     let _ = child.kill().await;
                 }
+                Ok(())
+            }
+            Teardown::ControlPlanes(planes) if !keep => {
+                for plane in planes {
+                    plane.stop().await;
+                }
+                Ok(())
+            }
+            Teardown::ControlPlanes(planes) => {
+                for plane in &planes {
+                    println!(
+                        "--keep: control plane {} (Kubernetes {}) runs on at {}: kubeconfig {}, \
+                         stop it with `kill {}`",
+                        plane.name,
+                        plane.version,
+                        plane.url,
+                        plane.kubeconfig.display(),
+                        plane
+                            .pids()
+                            .iter()
+                            .map(u32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
+                }
+                // Dropping the handles leaves the processes running (they were not started
+                // with kill-on-drop).
                 Ok(())
             }
             Teardown::Kind(names) if !keep => {

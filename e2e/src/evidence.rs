@@ -70,7 +70,11 @@ pub fn target_serves(scenario: &Scenario, names: &Names, served: &Inventory) -> 
     let group = match scenario.kind {
         Kind::CustomResource { .. } => names.group(scenario.name),
         Kind::HorizontalPodAutoscaler => "autoscaling".to_owned(),
-        Kind::NamespaceMapping | Kind::NodePort | Kind::ExistingNone | Kind::ExistingUpdate => {
+        Kind::NamespaceMapping
+        | Kind::NodePort
+        | Kind::ExistingNone
+        | Kind::ExistingUpdate
+        | Kind::ControlPlaneObjects => {
             return None;
         }
     };
@@ -109,7 +113,9 @@ pub fn group_resource(names: &Names, scenario: &Scenario) -> String {
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers.autoscaling".to_owned(),
         Kind::NamespaceMapping => "persistentvolumeclaims".to_owned(),
         Kind::NodePort => "services".to_owned(),
-        Kind::ExistingNone | Kind::ExistingUpdate => "configmaps".to_owned(),
+        Kind::ExistingNone | Kind::ExistingUpdate | Kind::ControlPlaneObjects => {
+            "configmaps".to_owned()
+        }
     }
 }
 

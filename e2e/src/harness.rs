@@ -15,7 +15,7 @@ use crate::evidence::{backup_holds, current_server, group_resource, target_serve
 use crate::godwit::{Godwit, Server, tail};
 use crate::in_cluster;
 use crate::kubeapi::{self, create, create_if_missing, wait_until};
-use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE};
+use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, ROOT_CA_CONFIG_MAP};
 use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
 use crate::report::{Check, Observation, Row, judge};
 use crate::scenarios::{self, Kind, Names, POLICY_LABEL, RUN_LABEL, Scenario};
@@ -95,6 +95,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
     let clusters = clusters::provide(
         &mode,
         args.kubesim.as_deref(),
+        &args.envtest_assets,
         kind_config.as_deref(),
         &work_dir,
         args.keep,
@@ -281,6 +282,7 @@ async fn run_on(
         )
         .await?;
     }
+    let scenarios = &with_served_versions(clusters, scenarios).await?;
     set_up(clusters, names, scenarios, &target_namespace).await?;
     match deploy {
         Deploy::Here => {
@@ -439,6 +441,47 @@ async fn run_on(
         rows.push(judge(scenario, &observation));
     }
     Ok(rows)
+}
+
+/// The scenarios, with the rows of built-in groups (HPAs) taking their versions from what the
+/// two clusters' discovery says they serve, and their expectation from those.
+async fn with_served_versions(
+    clusters: &Clusters,
+    scenarios: &[Scenario],
+) -> anyhow::Result<Vec<Scenario>> {
+    if !scenarios
+        .iter()
+        .any(|scenario| scenario.kind == Kind::HorizontalPodAutoscaler)
+    {
+        return Ok(scenarios.to_vec());
+    }
+    let autoscaling = |inventory: &crate::evidence::Inventory, side: &str| {
+        inventory
+            .get("autoscaling")
+            .map(|(versions, preferred)| scenarios::preferred_first(versions, preferred))
+            .ok_or_else(|| anyhow::anyhow!("the {side} cluster serves no autoscaling group"))
+    };
+    let source = autoscaling(&served_groups(&clusters.source.client).await?, "source")?;
+    let target = autoscaling(&served_groups(&clusters.target.client).await?, "target")?;
+    Ok(scenarios
+        .iter()
+        .map(|scenario| {
+            if scenario.kind != Kind::HorizontalPodAutoscaler {
+                return *scenario;
+            }
+            let row = scenario.with_served(&source, &target);
+            println!(
+                "{}: the source serves autoscaling [{}], the target [{}]: SPEC.md section 4 \
+                 expects {} ({})",
+                row.name,
+                row.backup_versions.join(", "),
+                row.target_versions.join(", "),
+                row.expected_version.unwrap_or("none"),
+                row.expected_rule
+            );
+            row
+        })
+        .collect())
 }
 
 /// Installs godwit's (Velero's) CRDs with `godwit install --crds-only`, as a user would, and
@@ -626,6 +669,25 @@ async fn set_up(
                     source,
                     &objects::services(),
                     &objects::node_port_service(names),
+                )
+                .await?;
+            }
+            Kind::ControlPlaneObjects => {
+                // The source's controller manager fills the namespace a moment after its
+                // create; the backup must find it filled.
+                wait_until(
+                    &format!("ConfigMap {namespace}/{ROOT_CA_CONFIG_MAP} in the source"),
+                    Duration::from_secs(60),
+                    || async {
+                        let found = kubeapi::get(
+                            source,
+                            &objects::config_maps(),
+                            Some(&namespace),
+                            ROOT_CA_CONFIG_MAP,
+                        )
+                        .await?;
+                        Ok(found.is_some())
+                    },
                 )
                 .await?;
             }

@@ -211,9 +211,12 @@ pub fn is_established(crd: &Value) -> bool {
         })
 }
 
-/// The version of the last write to an object by anyone but the harness, from its
-/// `managedFields` (the API server records the version each write was sent at); `None` when
-/// only the harness wrote it.
+/// The field manager godwit writes as (`godwit_restore::FIELD_MANAGER`).
+pub const GODWIT_FIELD_MANAGER: &str = "godwit";
+
+/// The version godwit last wrote an object at, from its own `managedFields` entry (the API
+/// server records the version each write was sent at, and godwit keeps its entry when it puts
+/// the backed-up entries back); `None` when no entry of godwit's is there.
 pub fn written_version(object: &DynamicObject) -> Option<String> {
     let entries = object
         .metadata
@@ -222,7 +225,7 @@ pub fn written_version(object: &DynamicObject) -> Option<String> {
         .unwrap_or_default();
     entries
         .iter()
-        .filter(|entry| entry.manager.as_deref() != Some(FIELD_MANAGER))
+        .filter(|entry| entry.manager.as_deref() == Some(GODWIT_FIELD_MANAGER))
         .filter(|entry| entry.subresource.as_deref().unwrap_or("").is_empty())
         .max_by(|a, b| {
             a.time
@@ -257,11 +260,18 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_version_of_the_restores_write() {
+    fn reads_the_version_of_godwits_write() {
         check(serde_json::json!([]), None);
+        // Only godwit's entries count: the harness's, the source's managers' and the target's
+        // controllers' do not.
         check(
-            serde_json::json!([{"manager": "godwit-e2e", "operation": "Update",
-                "apiVersion": "g.example/v1", "time": "2026-01-01T00:00:00Z"}]),
+            serde_json::json!([
+                {"manager": "godwit-e2e", "operation": "Update",
+                 "apiVersion": "g.example/v1", "time": "2026-01-01T00:00:00Z"},
+                {"manager": "kubectl", "operation": "Apply",
+                 "apiVersion": "g.example/v1", "time": "2026-01-01T00:00:09Z"},
+                {"manager": "unknown", "operation": "Update",
+                 "apiVersion": "g.example/v1", "time": "2026-01-01T00:00:09Z"}]),
             None,
         );
         check(
@@ -285,10 +295,15 @@ mod tests {
                  "time": "2026-01-01T00:00:01Z"},
                 {"manager": "godwit", "operation": "Update", "apiVersion": "g.example/v2",
                  "time": "2026-01-01T00:00:05Z"},
-                {"manager": "controller", "operation": "Update", "apiVersion": "g.example/v3",
+                {"manager": "godwit", "operation": "Update", "apiVersion": "g.example/v3",
                  "time": "2026-01-01T00:00:09Z", "subresource": "status"}]),
             Some("v2"),
         );
+    }
+
+    #[test]
+    fn the_field_manager_is_godwits() {
+        assert_eq!(GODWIT_FIELD_MANAGER, godwit_restore::FIELD_MANAGER);
     }
 
     #[test]

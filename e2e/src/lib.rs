@@ -4,7 +4,9 @@
 //! location, and every object read back at the version SPEC.md section 4 requires.
 //!
 //! Run through `cargo xtask e2e`, which builds godwit, godwit-kubesim and this crate and starts
-//! the `godwit-e2e` binary. The pure parts (argument parsing, scenario data, CRD bodies,
+//! the `godwit-e2e` binary. With `--clusters envtest` the two clusters are real control planes
+//! ([`envtest`]) of different Kubernetes minors, started from binaries `cargo xtask envtest
+//! install` builds; the `godwit-envtest` binary starts one of them for any command. The pure parts (argument parsing, scenario data, CRD bodies,
 //! verdicts, the table) are unit-tested; the cluster-facing parts are exercised by the run
 //! itself and by `tests/kubeconfig.rs` (two standalone kubesims as kubeconfigs, and one twice)
 //! and `tests/kind.rs` (the kind path with stand-in `kind` and `docker` tools, `--in-cluster`
@@ -16,6 +18,7 @@
 
 pub mod args;
 pub mod clusters;
+pub mod envtest;
 pub mod evidence;
 pub mod godwit;
 pub mod harness;

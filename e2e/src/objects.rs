@@ -40,6 +40,14 @@ pub fn config_maps() -> ApiResource {
     api_resource("", "v1", "ConfigMap", "configmaps")
 }
 
+/// The ConfigMap in which kube-controller-manager publishes the cluster CA, in every namespace.
+pub const ROOT_CA_CONFIG_MAP: &str = "kube-root-ca.crt";
+
+/// Where ServiceAccounts live.
+pub fn service_accounts() -> ApiResource {
+    api_resource("", "v1", "ServiceAccount", "serviceaccounts")
+}
+
 /// Where persistent volumes live.
 pub fn persistent_volumes() -> ApiResource {
     api_resource("", "v1", "PersistentVolume", "persistentvolumes")

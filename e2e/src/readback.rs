@@ -14,7 +14,9 @@ use crate::evidence::{Inventory, collect_strings, parse_inventory, served_versio
 use crate::godwit::{CliOutput, Godwit};
 use crate::harness::existing_config_map;
 use crate::kubeapi::{self, get};
-use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME};
+use crate::objects::{
+    self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME, ROOT_CA_CONFIG_MAP,
+};
 use crate::report::{Check, Observation, names_versions};
 use crate::scenarios::{Kind, Names, Scenario};
 
@@ -26,6 +28,8 @@ pub(crate) struct RestoreRun {
     pub(crate) restore: Restore,
     /// Every error message of its results file (and of the CLI's output).
     pub(crate) errors: Vec<String>,
+    /// Every warning of its results file.
+    pub(crate) warnings: Vec<String>,
 }
 
 impl RestoreRun {
@@ -79,13 +83,17 @@ pub(crate) async fn read_restore(
             output.transcript()
         );
     }
-    let mut errors = match find_file(storage, &format!("restore-{name}-results.gz")) {
-        Some(path) => read_results_errors(&path)?,
-        None => Vec::new(),
+    let (mut errors, warnings) = match find_file(storage, &format!("restore-{name}-results.gz")) {
+        Some(path) => read_results(&path)?,
+        None => (Vec::new(), Vec::new()),
     };
     errors.push(output.stdout.clone());
     errors.push(output.stderr.clone());
-    let run = RestoreRun { restore, errors };
+    let run = RestoreRun {
+        restore,
+        errors,
+        warnings,
+    };
     println!("restore {name}: {}", run.phase());
     Ok(run)
 }
@@ -106,8 +114,9 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     None
 }
 
-/// The error messages of a restore's results file (`{"errors": {velero, cluster, namespaces}}`).
-fn read_results_errors(path: &Path) -> anyhow::Result<Vec<String>> {
+/// The error and warning messages of a restore's results file (`{"errors": {velero, cluster,
+/// namespaces}, "warnings": {...}}`).
+fn read_results(path: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     use std::io::Read as _;
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -118,9 +127,14 @@ fn read_results_errors(path: &Path) -> anyhow::Result<Vec<String>> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     let results: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
-    let mut messages = Vec::new();
-    collect_strings(results.get("errors").unwrap_or(&Value::Null), &mut messages);
-    Ok(messages)
+    let mut errors = Vec::new();
+    collect_strings(results.get("errors").unwrap_or(&Value::Null), &mut errors);
+    let mut warnings = Vec::new();
+    collect_strings(
+        results.get("warnings").unwrap_or(&Value::Null),
+        &mut warnings,
+    );
+    Ok((errors, warnings))
 }
 
 /// Lists the backup's tarball with `godwit backup inspect -o json`.
@@ -173,6 +187,43 @@ pub(crate) struct Restores<'a> {
     pub(crate) update: Option<&'a RestoreRun>,
 }
 
+/// Whether the source's `managedFields` entry of the object (the harness created it there at the
+/// source's preferred version) came along: it must when the target serves that version, and
+/// must not when it does not (the target cannot read such an entry).
+fn carried_over(scenario: &Scenario, object: &kube::core::DynamicObject) -> Check {
+    let written = scenario.backup_versions.first().copied().unwrap_or("v1");
+    // A CRD the restore brings serves the backup's versions.
+    let readable =
+        scenario.target_versions.is_empty() || scenario.target_versions.contains(&written);
+    let carried = object
+        .metadata
+        .managed_fields
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|entry| {
+            entry.manager.as_deref() == Some(kubeapi::FIELD_MANAGER)
+                && entry
+                    .api_version
+                    .as_deref()
+                    .is_some_and(|api_version| api_version.ends_with(&format!("/{written}")))
+        });
+    Check::new(
+        if readable {
+            format!(
+                "the source's managedFields entry ({} at {written}) is carried over",
+                kubeapi::FIELD_MANAGER
+            )
+        } else {
+            format!(
+                "the source's managedFields entry at {written} is left out (the target does not \
+                 serve {written})"
+            )
+        },
+        carried == readable,
+    )
+}
+
 /// Reads one scenario's objects back from the target.
 pub(crate) async fn observe(
     target: &Cluster,
@@ -193,6 +244,9 @@ pub(crate) async fn observe(
                 let object = get(client, &resource, Some(&namespace), OBJECT_NAME).await?;
                 observation.found_at_expected = object.is_some();
                 observation.restored_version = object.as_ref().and_then(kubeapi::written_version);
+                if let Some(object) = &object {
+                    observation.checks.push(carried_over(scenario, object));
+                }
             } else {
                 for version in scenario.target_versions {
                     let resource = objects::widgets(names, scenario.name, version);
@@ -329,6 +383,73 @@ pub(crate) async fn observe(
                     node_port.map_or_else(|| "unset".to_owned(), |port| port.to_string())
                 ),
                 node_port == Some(u64::from(names.node_port())),
+            ));
+        }
+        Kind::ControlPlaneObjects => {
+            observation.rule = restores.main.rule("configmaps");
+            observation.restored_version = restores
+                .main
+                .choice("configmaps")
+                .map(|choice| choice.version.clone());
+            let ca = |config_map: &Option<kube::core::DynamicObject>| {
+                config_map
+                    .as_ref()
+                    .and_then(|config_map| config_map.data.pointer("/data/ca.crt"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let restored = get(
+                client,
+                &objects::config_maps(),
+                Some(&namespace),
+                ROOT_CA_CONFIG_MAP,
+            )
+            .await?;
+            let own = get(
+                client,
+                &objects::config_maps(),
+                Some("default"),
+                ROOT_CA_CONFIG_MAP,
+            )
+            .await?;
+            observation.found_at_expected = restored.is_some();
+            observation.checks.push(Check::new(
+                format!("{namespace}/{ROOT_CA_CONFIG_MAP} holds the target's own CA"),
+                ca(&restored).is_some() && ca(&restored) == ca(&own),
+            ));
+            observation.checks.push(Check::new(
+                format!("the restore did not write {ROOT_CA_CONFIG_MAP}"),
+                restored
+                    .as_ref()
+                    .is_some_and(|config_map| kubeapi::written_version(config_map).is_none()),
+            ));
+            let account = get(
+                client,
+                &objects::service_accounts(),
+                Some(&namespace),
+                "default",
+            )
+            .await?;
+            observation.checks.push(Check::new(
+                format!("ServiceAccount {namespace}/default exists"),
+                account.is_some(),
+            ));
+            let noisy: Vec<&String> = restores
+                .main
+                .warnings
+                .iter()
+                .filter(|warning| {
+                    warning.contains(ROOT_CA_CONFIG_MAP)
+                        || (warning.contains("ServiceAccount") && warning.contains("\"default\""))
+                })
+                .collect();
+            observation.checks.push(Check::new(
+                format!(
+                    "no restore warning names {ROOT_CA_CONFIG_MAP} or the default ServiceAccount \
+                     ({} do)",
+                    noisy.len()
+                ),
+                noisy.is_empty(),
             ));
         }
         Kind::ExistingNone | Kind::ExistingUpdate => {

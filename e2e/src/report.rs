@@ -27,8 +27,8 @@ impl Check {
 /// What was read back from the target for one scenario.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Observation {
-    /// The version the restore wrote the object at, from the object's `managedFields` entry of
-    /// the restore's write; `None` when the object is not in the target.
+    /// The version the restore wrote the object at, from godwit's own `managedFields` entry on
+    /// the object; `None` when the object is not in the target or carries no such entry.
     pub restored_version: Option<String>,
     /// Whether a GET at the expected version found the object.
     pub found_at_expected: bool,
@@ -92,11 +92,19 @@ pub fn judge(scenario: &Scenario, observation: &Observation) -> Row {
     let restored = observation.restored_version.as_deref();
     match scenario.expected_version {
         Some(expected) => {
-            if restored != Some(expected) {
-                problems.push(format!(
-                    "restored at {}, expected {expected}",
-                    restored.unwrap_or("nothing (object missing)")
-                ));
+            match restored {
+                Some(version) if version == expected => {}
+                Some(version) => {
+                    problems.push(format!("restored at {version}, expected {expected}"));
+                }
+                // The object is there, but nothing says which version godwit wrote it at.
+                None if observation.found_at_expected => problems.push(format!(
+                    "no managedFields entry of godwit's on the object tells the version it was \
+                     written at (expected {expected})"
+                )),
+                None => problems.push(format!(
+                    "restored at nothing (object missing), expected {expected}"
+                )),
             }
             if !observation.found_at_expected {
                 problems.push(format!("GET at {expected} did not find the object"));

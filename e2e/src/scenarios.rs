@@ -20,7 +20,9 @@ pub enum Kind {
         /// Versions listed in the target's `enableapigroupversions` ConfigMap, highest first.
         user_priorities: Option<&'static [&'static str]>,
     },
-    /// A HorizontalPodAutoscaler: `autoscaling` differs between Kubernetes 1.25 and 1.33.
+    /// A HorizontalPodAutoscaler, a built-in group whose versions differ between Kubernetes
+    /// minors. Its row's versions are what the two clusters serve, read from their discovery
+    /// ([`Scenario::with_served`]); the table holds kubesim's 1.25 and 1.33.
     HorizontalPodAutoscaler,
     /// A bound PV and PVC restored a second time under a namespace mapping.
     NamespaceMapping,
@@ -30,6 +32,9 @@ pub enum Kind {
     ExistingNone,
     /// A ConfigMap that already exists in the target, restored with policy `update`.
     ExistingUpdate,
+    /// What the control plane keeps in every namespace (the `default` ServiceAccount and the
+    /// `kube-root-ca.crt` ConfigMap): the target's own stay, and no warning names them.
+    ControlPlaneObjects,
 }
 
 /// One row of the end-to-end table.
@@ -134,8 +139,9 @@ pub const SCENARIOS: &[Scenario] = &[
         expected_version: Some("v1"),
         expected_rule: "targetPreferred",
     },
-    // Kubernetes 1.25 serves autoscaling v1 (preferred), v2, v2beta2; 1.33 serves v2
-    // (preferred), v1 (kubernetes/kubernetes#114358 made v2 preferred in 1.27).
+    // What sim mode's clusters serve: Kubernetes 1.25 serves autoscaling v1 (preferred), v2,
+    // v2beta2; 1.33 serves v2 (preferred), v1 (kubernetes/kubernetes#114358 made v2 preferred
+    // in 1.27). Other modes replace these with what their clusters serve.
     Scenario {
         name: "hpa",
         kind: Kind::HorizontalPodAutoscaler,
@@ -176,6 +182,14 @@ pub const SCENARIOS: &[Scenario] = &[
         expected_version: Some("v1"),
         expected_rule: "targetPreferred",
     },
+    Scenario {
+        name: "control-plane-objects",
+        kind: Kind::ControlPlaneObjects,
+        backup_versions: &["v1"],
+        target_versions: &["v1"],
+        expected_version: Some("v1"),
+        expected_rule: "targetPreferred",
+    },
 ];
 
 impl Scenario {
@@ -187,7 +201,74 @@ impl Scenario {
                 Some("source and target are one cluster, so they serve the same versions")
             }
             Kind::NodePort => Some("source and target are one cluster, so the node port is taken"),
-            Kind::NamespaceMapping | Kind::ExistingNone | Kind::ExistingUpdate => None,
+            Kind::NamespaceMapping
+            | Kind::ExistingNone
+            | Kind::ExistingUpdate
+            | Kind::ControlPlaneObjects => None,
+        }
+    }
+}
+
+/// SPEC.md section 4's rules written out again, apart from godwit's own version code, on the
+/// lists the API servers give: the version a restore must pick when the backup holds `backup`
+/// (the source's preferred version first) and the target serves `target` (its preferred
+/// version first, the rest in the server's priority order), with the rule's name as the
+/// Restore records it; `(None, NO_COMMON_VERSION)` when nothing fits. No user priorities.
+pub fn expected_by_spec(backup: &[&str], target: &[&str]) -> (Option<String>, &'static str) {
+    let (Some(source_preferred), Some(target_preferred)) = (backup.first(), target.first()) else {
+        return (None, NO_COMMON_VERSION);
+    };
+    if backup.contains(target_preferred) {
+        return (Some((*target_preferred).to_owned()), "targetPreferred");
+    }
+    if target.contains(source_preferred) {
+        return (Some((*source_preferred).to_owned()), "sourcePreferred");
+    }
+    target[1..]
+        .iter()
+        .find(|version| *version != source_preferred && backup[1..].contains(version))
+        .map_or((None, NO_COMMON_VERSION), |version| {
+            (Some((*version).to_owned()), "commonNonPreferred")
+        })
+}
+
+/// `versions` with `preferred` moved to the front (the order rows list versions in).
+pub fn preferred_first(versions: &[String], preferred: &str) -> Vec<String> {
+    let mut ordered: Vec<String> = versions
+        .iter()
+        .filter(|version| version.as_str() == preferred)
+        .cloned()
+        .collect();
+    ordered.extend(
+        versions
+            .iter()
+            .filter(|version| version.as_str() != preferred)
+            .cloned(),
+    );
+    ordered
+}
+
+impl Scenario {
+    /// This scenario with the versions the clusters serve (each list preferred first) and the
+    /// version and rule [`expected_by_spec`] derives from them.
+    pub fn with_served(self, backup: &[String], target: &[String]) -> Scenario {
+        // A run builds a handful of these once; leaking them keeps `Scenario` plain data.
+        let leak = |versions: &[String]| -> &'static [&'static str] {
+            let versions: Vec<&'static str> = versions
+                .iter()
+                .map(|version| &*Box::leak(version.clone().into_boxed_str()))
+                .collect();
+            Box::leak(versions.into_boxed_slice())
+        };
+        let backup_versions = leak(backup);
+        let target_versions = leak(target);
+        let (expected, rule) = expected_by_spec(backup_versions, target_versions);
+        Scenario {
+            backup_versions,
+            target_versions,
+            expected_version: expected.map(|version| &*Box::leak(version.into_boxed_str())),
+            expected_rule: rule,
+            ..self
         }
     }
 }

@@ -40,6 +40,7 @@ fn args(source: &Path, target: &Path, godwit: PathBuf, work_dir: PathBuf) -> Arg
         ready_timeout: 180,
         godwit,
         kubesim: None,
+        envtest_assets: Vec::new(),
         work_dir: Some(work_dir),
     }
 }
@@ -95,6 +96,7 @@ async fn one_cluster_twice_runs_what_one_cluster_can() {
             ("namespace-mapping", report::Verdict::Pass),
             ("existing-none", report::Verdict::Pass),
             ("existing-update", report::Verdict::Pass),
+            ("control-plane-objects", report::Verdict::Pass),
         ],
         "{table}"
     );

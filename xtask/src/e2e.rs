@@ -1,37 +1,50 @@
 //! `cargo xtask e2e`: builds godwit, godwit-kubesim and the end-to-end harness, then runs the
 //! harness (`e2e/`, binary `godwit-e2e`) with the arguments given, pointing it at the binaries
-//! just built. xtask itself stays free of kube and tokio: the harness carries those.
+//! just built. With `--clusters envtest` it first makes sure the control planes are built
+//! (`cargo xtask envtest install`, releases from `--k8s`, oldest becomes the source) and hands
+//! their directories to the harness. xtask itself stays free of kube and tokio: the harness
+//! carries those.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use crate::{cargo, envtest};
+
 /// The packages the run needs built.
 const PACKAGES: [&str; 3] = ["godwit", "godwit-kubesim", "godwit-e2e"];
 
 /// Builds and runs the harness; fails when any scenario fails.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    let mut build = Command::new(&cargo);
-    build.arg("build");
-    for package in PACKAGES {
-        build.args(["-p", package]);
-    }
-    let status = build
-        .status()
-        .with_context(|| format!("cannot run {cargo} build"))?;
-    if !status.success() {
-        bail!("building {} failed", PACKAGES.join(", "));
-    }
-    let bin_dir = target_directory(&cargo)?.join("debug");
+    let (args, releases) = take_releases(args)?;
+    let assets = if clusters_value(&args).as_deref() == Some("envtest") {
+        let releases = releases.unwrap_or_else(envtest::default_releases);
+        if releases.len() != 2 {
+            bail!(
+                "--clusters envtest runs two control planes; give --k8s two releases of \
+                 different minors, e.g. --k8s 1.33.13,1.36.3"
+            );
+        }
+        envtest::install(&releases)?
+            .into_iter()
+            .map(|assets| assets.dir)
+            .collect()
+    } else {
+        if releases.is_some() {
+            bail!("--k8s picks the releases of --clusters envtest; add --clusters envtest");
+        }
+        Vec::new()
+    };
+    let bin_dir = cargo::build(&PACKAGES)?;
     let binary = |name: &str| bin_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let harness = binary("godwit-e2e");
     let mut command = Command::new(&harness);
     command.args(harness_args(
-        args,
+        &args,
         &binary("godwit"),
         &binary("godwit-kubesim"),
+        &assets,
     ));
     let status = command
         .status()
@@ -43,8 +56,48 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
 }
 
-/// The harness's arguments: the user's, plus the binaries unless the user named their own.
-fn harness_args(args: &[String], godwit: &Path, kubesim: &Path) -> Vec<String> {
+/// The arguments without `--k8s`, and the releases it named.
+fn take_releases(args: &[String]) -> anyhow::Result<(Vec<String>, Option<Vec<envtest::Release>>)> {
+    let mut rest = Vec::new();
+    let mut releases = None;
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        let value = if arg == "--k8s" {
+            Some(
+                iter.next()
+                    .context("--k8s needs a value, e.g. --k8s 1.33.13,1.36.3")?
+                    .clone(),
+            )
+        } else {
+            arg.strip_prefix("--k8s=").map(str::to_owned)
+        };
+        match value {
+            Some(value) => {
+                releases = Some(envtest::parse_releases(&value).map_err(anyhow::Error::msg)?);
+            }
+            None => rest.push(arg.clone()),
+        }
+    }
+    Ok((rest, releases))
+}
+
+/// The value of `--clusters`, if given.
+fn clusters_value(args: &[String]) -> Option<String> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--clusters" {
+            return iter.next().map(|value| value.trim().to_owned());
+        }
+        if let Some(value) = arg.strip_prefix("--clusters=") {
+            return Some(value.trim().to_owned());
+        }
+    }
+    None
+}
+
+/// The harness's arguments: the user's, plus the binaries unless the user named their own,
+/// plus the control planes' directories (source first).
+fn harness_args(args: &[String], godwit: &Path, kubesim: &Path, assets: &[PathBuf]) -> Vec<String> {
     let mut all = args.to_vec();
     let given = |flag: &str| {
         args.iter()
@@ -56,48 +109,27 @@ fn harness_args(args: &[String], godwit: &Path, kubesim: &Path) -> Vec<String> {
     if !given("--kubesim") {
         all.extend(["--kubesim".to_owned(), kubesim.display().to_string()]);
     }
+    for dir in assets {
+        all.extend(["--envtest-assets".to_owned(), dir.display().to_string()]);
+    }
     all
-}
-
-/// Where cargo puts build output: `CARGO_TARGET_DIR`, else what `cargo metadata` says.
-fn target_directory(cargo: &str) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()
-        .context("cannot run cargo metadata")?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    target_directory_from_metadata(&output.stdout)
-}
-
-fn target_directory_from_metadata(metadata: &[u8]) -> anyhow::Result<PathBuf> {
-    let metadata: serde_json::Value =
-        serde_json::from_slice(metadata).context("cargo metadata printed no JSON")?;
-    metadata
-        .get("target_directory")
-        .and_then(serde_json::Value::as_str)
-        .map(PathBuf::from)
-        .context("cargo metadata has no target_directory")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|arg| (*arg).to_owned()).collect()
+    }
+
     fn check(args: &[&str], expected: &[&str]) {
-        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
         assert_eq!(
             harness_args(
-                &args,
+                &strings(args),
                 Path::new("/t/godwit"),
-                Path::new("/t/godwit-kubesim")
+                Path::new("/t/godwit-kubesim"),
+                &[]
             ),
             expected
         );
@@ -123,12 +155,44 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_target_directory() {
-        assert_eq!(
-            target_directory_from_metadata(br#"{"target_directory": "/w/target"}"#).unwrap(),
-            PathBuf::from("/w/target")
+    fn passes_the_control_planes_source_first() {
+        let args = harness_args(
+            &strings(&["--clusters", "envtest"]),
+            Path::new("/g"),
+            Path::new("/k"),
+            &[PathBuf::from("/e/1.33.13"), PathBuf::from("/e/1.36.3")],
         );
-        assert!(target_directory_from_metadata(b"{}").is_err());
-        assert!(target_directory_from_metadata(b"not json").is_err());
+        assert_eq!(
+            &args[6..],
+            [
+                "--envtest-assets",
+                "/e/1.33.13",
+                "--envtest-assets",
+                "/e/1.36.3"
+            ]
+        );
+    }
+
+    #[test]
+    fn takes_the_releases_out_of_the_arguments() {
+        let (rest, releases) = take_releases(&strings(&[
+            "--clusters",
+            "envtest",
+            "--k8s",
+            "1.36.3,1.34.4",
+            "--keep",
+        ]))
+        .unwrap();
+        assert_eq!(rest, ["--clusters", "envtest", "--keep"]);
+        let releases = releases.unwrap();
+        assert_eq!(releases[0].to_string(), "1.34.4");
+        assert_eq!(releases[1].to_string(), "1.36.3");
+        assert_eq!(clusters_value(&rest).as_deref(), Some("envtest"));
+        assert_eq!(
+            clusters_value(&strings(&["--clusters=sim"])).as_deref(),
+            Some("sim")
+        );
+        assert_eq!(clusters_value(&strings(&["--keep"])), None);
+        assert!(take_releases(&strings(&["--k8s"])).is_err());
     }
 }

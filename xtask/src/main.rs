@@ -2,9 +2,11 @@
 //!
 //! Few dependencies on purpose: xtask must build fast on a fresh machine.
 
+mod cargo;
 mod check_deps;
 mod demo;
 mod e2e;
+mod envtest;
 
 use std::process::ExitCode;
 
@@ -17,8 +19,13 @@ tasks:
   check-deps   check ARCHITECTURE.md's dependency invariants (pure crates stay pure)
   e2e          back up SPEC.md section 4's version cases from one cluster, restore them into
                another through godwit servers and the CLI, and check every restored version:
-               e2e [--clusters sim|kind|kubeconfig:SRC,DST] [--keep] [--case NAME] [--json PATH]
+               e2e [--clusters sim|envtest|kind|kubeconfig:SRC,DST] [--keep] [--case NAME]
+                   [--json PATH] [--k8s OLD,NEW]  (envtest: the two releases; default
+                   1.33.13,1.36.3, built with Go by `envtest install` when missing)
                    [--in-cluster [--ready-timeout SECS]]  (kind only: deploy with godwit install)
+  envtest      real control planes (etcd, kube-apiserver, kube-controller-manager) built from
+               the Go module proxy: envtest install [--k8s RELEASES] | run [--k8s RELEASE]
+               [-- COMMAND...] | module RELEASE  (cargo xtask envtest help for more)
 ";
 
 fn main() -> ExitCode {
@@ -27,6 +34,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&args[1..]),
         Some("check-deps") => check_deps::run(),
         Some("e2e") => e2e::run(&args[1..]),
+        Some("envtest") => envtest::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{HELP}");
             Ok(())

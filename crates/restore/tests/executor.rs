@@ -873,7 +873,11 @@ async fn restored_objects_keep_the_field_owners_the_target_can_read() {
     install_crd(&client, rockbands_crd(group, &["v2"], "v2")).await;
     let result = restore(&client, &backup, spec("owners"), &options()).await;
     assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
-    assert!(result.warnings.all().next().is_none(), "{:?}", result.warnings);
+    assert!(
+        result.warnings.all().next().is_none(),
+        "{:?}",
+        result.warnings
+    );
     let restored = rockband_at(&client, group, "v2").await;
     let entries = restored["metadata"]["managedFields"].as_array().unwrap();
     let managers: Vec<&str> = entries

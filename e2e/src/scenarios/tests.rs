@@ -49,6 +49,54 @@ fn the_version_cases_are_spec_md_s_table() {
 }
 
 #[test]
+fn the_independent_oracle_agrees_with_spec_md_s_table() {
+    for scenario in SCENARIOS {
+        if !matches!(
+            scenario.kind,
+            Kind::CustomResource {
+                user_priorities: None
+            } | Kind::HorizontalPodAutoscaler
+        ) || scenario.target_versions.is_empty()
+        {
+            continue;
+        }
+        let (version, rule) = expected_by_spec(scenario.backup_versions, scenario.target_versions);
+        assert_eq!(
+            version.as_deref(),
+            scenario.expected_version,
+            "{}",
+            scenario.name
+        );
+        assert_eq!(rule, scenario.expected_rule, "{}", scenario.name);
+    }
+    // Rule 3 skips both preferred versions.
+    assert_eq!(
+        expected_by_spec(&["v1", "v2", "v3"], &["v4", "v1beta1", "v3", "v2"]),
+        (Some("v3".to_owned()), "commonNonPreferred")
+    );
+    assert_eq!(expected_by_spec(&[], &["v1"]), (None, NO_COMMON_VERSION));
+}
+
+#[test]
+fn a_row_takes_the_versions_the_clusters_serve() {
+    let strings = |list: &[&str]| list.iter().map(|v| (*v).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        preferred_first(&strings(&["v2", "v1"]), "v1"),
+        strings(&["v1", "v2"])
+    );
+    let hpa = select(&["hpa".to_owned()]).unwrap()[0];
+    // Two 1.3x clusters: both prefer v2.
+    let row = hpa.with_served(&strings(&["v2", "v1"]), &strings(&["v2", "v1"]));
+    assert_eq!(row.backup_versions, ["v2", "v1"]);
+    assert_eq!(row.expected_version, Some("v2"));
+    assert_eq!(row.expected_rule, "targetPreferred");
+    assert_eq!(row.name, "hpa");
+    let row = hpa.with_served(&strings(&["v2beta2"]), &strings(&["v2", "v1"]));
+    assert_eq!(row.expected_version, None);
+    assert_eq!(row.expected_rule, NO_COMMON_VERSION);
+}
+
+#[test]
 fn every_list_puts_the_preferred_version_first() {
     // A CRD's preferred version is its highest-priority served version, so the data must list
     // that one first for the CRDs the harness generates to mean what the table says.
@@ -155,6 +203,11 @@ fn one_cluster_runs_only_what_does_not_need_two() {
         .collect();
     assert_eq!(
         runnable,
-        ["namespace-mapping", "existing-none", "existing-update"]
+        [
+            "namespace-mapping",
+            "existing-none",
+            "existing-update",
+            "control-plane-objects"
+        ]
     );
 }
