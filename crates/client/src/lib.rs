@@ -1,0 +1,208 @@
+//! Kubernetes clients with godwit's one request policy.
+//!
+//! kube's own retry layer (429, 503 and 504, fifteen times) is switched off, and this crate's
+//! is put in its place, in front of every request a godwit client sends: a throttled request
+//! (429) waits at least what the API server's `Retry-After` asks, a server error (500, 502,
+//! 503, 504) and a connection dropped before the answer are tried again after an exponential
+//! backoff with jitter, up to [`RequestPolicy::max_attempts`]. The engines above never retry on
+//! their own, so a request is retried in exactly one place, and the count of retries is there
+//! to read ([`Retries`]).
+//!
+//! A create retried after a dropped connection may have been applied the first time; callers
+//! that create objects treat `AlreadyExists` accordingly (the restore checks the object's
+//! restore label).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use http::{Request, Response, StatusCode};
+use kube::client::{Body, ClientBuilder};
+use tower::BoxError;
+use tower::buffer::BufferLayer;
+use tower::retry::{Policy, RetryLayer};
+
+/// Requests a client queues while its connection pool is busy (far above any in-flight limit
+/// godwit uses).
+const BUFFER: usize = 1024;
+
+/// How requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestPolicy {
+    /// Attempts per request, the first included. Default 8.
+    pub max_attempts: u32,
+    /// The first retry waits about this long (doubling each time). Default 50 ms.
+    pub initial_backoff: Duration,
+    /// Waits never exceed this, unless the server asks for longer. Default 5 s.
+    pub max_backoff: Duration,
+}
+
+impl Default for RequestPolicy {
+    fn default() -> Self {
+        RequestPolicy {
+            max_attempts: 8,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How many retries the clients sharing it have made.
+#[derive(Debug, Clone, Default)]
+pub struct Retries(Arc<AtomicU64>);
+
+impl Retries {
+    /// The retries made so far.
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// What an attempt came to, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// The server answered with this status code, and this `Retry-After` (in seconds).
+    Status(u16, Option<u64>),
+    /// No answer: the connection failed or was dropped.
+    NoAnswer,
+}
+
+impl RequestPolicy {
+    /// The wait before attempt `attempt + 1`, or `None` when the answer is final or the
+    /// attempts are spent.
+    pub fn next_wait(&self, attempt: u32, answer: Answer) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let retry_after = match answer {
+            Answer::Status(429, retry_after) => retry_after.map(Duration::from_secs),
+            Answer::Status(500 | 502 | 503 | 504, _) | Answer::NoAnswer => None,
+            Answer::Status(..) => return None,
+        };
+        Some(self.backoff(attempt, retry_after))
+    }
+
+    /// `initial * 2^(attempt-1)` capped at the maximum, jittered over its upper half so
+    /// concurrent requests spread out; at least the server's `Retry-After`.
+    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(20);
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << exponent)
+            .min(self.max_backoff);
+        let jittered = base / 2 + base.mul_f64(random_fraction() / 2.0);
+        retry_after.map_or(jittered, |server| server.max(jittered))
+    }
+}
+
+/// A number in [0, 1) that differs per call, without a random-number crate: std's hasher keys
+/// are random per `RandomState`.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u8(0);
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The tower retry policy of one request (tower clones it per request).
+#[derive(Clone)]
+struct Retrying {
+    policy: RequestPolicy,
+    attempt: u32,
+    retries: Retries,
+}
+
+impl<B> Policy<Request<Body>, Response<B>, BoxError> for Retrying {
+    type Future = tokio::time::Sleep;
+
+    fn retry(
+        &mut self,
+        request: &mut Request<Body>,
+        result: &mut Result<Response<B>, BoxError>,
+    ) -> Option<Self::Future> {
+        self.attempt += 1;
+        let answer = match result {
+            Ok(response) => Answer::Status(
+                response.status().as_u16(),
+                response
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.trim().parse().ok()),
+            ),
+            Err(_) => Answer::NoAnswer,
+        };
+        if matches!(answer, Answer::Status(code, _) if code < 400) {
+            return None;
+        }
+        let wait = self.policy.next_wait(self.attempt, answer)?;
+        self.retries.0.fetch_add(1, Ordering::Relaxed);
+        let outcome = match result {
+            Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => "throttled",
+            Ok(_) => "server error",
+            Err(_) => "no answer",
+        };
+        tracing::debug!(
+            method = %request.method(),
+            uri = %request.uri(),
+            attempt = self.attempt,
+            ?wait,
+            outcome,
+            "retrying a request"
+        );
+        Some(tokio::time::sleep(wait))
+    }
+
+    fn clone_request(&mut self, request: &Request<Body>) -> Option<Request<Body>> {
+        // Streaming bodies cannot be sent twice; kube sends none for API calls.
+        let body = request.body().try_clone()?;
+        let mut copy = Request::builder()
+            .method(request.method().clone())
+            .uri(request.uri().clone())
+            .version(request.version())
+            .body(body)
+            .ok()?;
+        *copy.headers_mut() = request.headers().clone();
+        *copy.extensions_mut() = request.extensions().clone();
+        Some(copy)
+    }
+}
+
+/// A client for `config` that retries by `policy` (and by nothing else), counting its retries
+/// into `retries`.
+pub fn client(
+    mut config: kube::Config,
+    policy: RequestPolicy,
+    retries: &Retries,
+) -> Result<kube::Client, kube::Error> {
+    config.default_retry = false;
+    let layer = RetryLayer::new(Retrying {
+        policy,
+        attempt: 0,
+        retries: retries.clone(),
+    });
+    // Retrying sends a request again through the inner service, so that must be cloneable:
+    // a buffer in front of kube's boxed stack makes it so.
+    Ok(ClientBuilder::try_from(config)?
+        .with_layer(&BufferLayer::new(BUFFER))
+        .with_layer(&layer)
+        .build())
+}
+
+/// A client for the current context of a kubeconfig's text, with the default policy.
+pub async fn from_kubeconfig_yaml(
+    yaml: &str,
+    policy: RequestPolicy,
+    retries: &Retries,
+) -> Result<kube::Client, kube::Error> {
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(yaml)?;
+    let config = kube::Config::from_custom_kubeconfig(
+        kubeconfig,
+        &kube::config::KubeConfigOptions::default(),
+    )
+    .await?;
+    client(config, policy, retries)
+}
+
+#[cfg(test)]
+mod tests;
