@@ -15,7 +15,9 @@ use crate::evidence::{backup_holds, current_server, group_resource, target_serve
 use crate::godwit::{Godwit, Server, tail};
 use crate::in_cluster;
 use crate::kubeapi::{self, create, create_if_missing, wait_until};
-use crate::objects::{self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, ROOT_CA_CONFIG_MAP};
+use crate::objects::{
+    self, BACKED_UP_VALUE, CLAIM_LABEL, CLAIM_NAME, LIVE_VALUE, ROOT_CA_CONFIG_MAP,
+};
 use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
 use crate::report::{Check, Observation, Row, judge};
 use crate::scenarios::{self, Kind, Names, POLICY_LABEL, RUN_LABEL, Scenario};
@@ -383,18 +385,29 @@ async fn run_on(
     let main = restore("main", restored_mapping.clone()).await?;
     let has = |kind: Kind| scenarios.iter().any(|scenario| scenario.kind == kind);
     let mapping = if has(Kind::NamespaceMapping) {
-        Some(
-            restore(
-                "mapping",
-                vec![
-                    "--include-resources".to_owned(),
-                    "persistentvolumes,persistentvolumeclaims".to_owned(),
-                    "--namespace-mappings".to_owned(),
-                    format!("{}:{}", names.namespace(), names.mapped_namespace()),
-                ],
-            )
-            .await?,
+        // The CLI's own example: one namespace, here only the claim (by its label). The volume
+        // is cluster-scoped and unlabelled, so the filters leave it out; the claim needs it.
+        let run = restore(
+            "mapping",
+            vec![
+                "--include-namespaces".to_owned(),
+                names.namespace(),
+                "--selector".to_owned(),
+                format!("{CLAIM_LABEL}=true"),
+                "--namespace-mappings".to_owned(),
+                format!("{}:{}", names.namespace(), names.mapped_namespace()),
+            ],
         )
+        .await?;
+        let deleted = delete_restore(
+            godwit,
+            &clusters.target,
+            &target_namespace,
+            &names.restore("mapping"),
+            &storage,
+        )
+        .await;
+        Some((run, deleted))
     } else {
         None
     };
@@ -422,7 +435,8 @@ async fn run_on(
     for scenario in scenarios {
         let restores = Restores {
             main: &main,
-            mapping: mapping.as_ref(),
+            mapping: mapping.as_ref().map(|(run, _)| run),
+            mapping_deleted: mapping.as_ref().map(|(_, deleted)| deleted),
             update: update.as_ref(),
         };
         let mut observation = observe(&clusters.target, names, scenario, &restores)
@@ -482,6 +496,50 @@ async fn with_served_versions(
             row
         })
         .collect())
+}
+
+/// `godwit restore delete NAME --confirm`, as a user would, then a check that the Restore went
+/// and took its files in the storage location (log and results) with it.
+async fn delete_restore(
+    godwit: &Godwit,
+    target: &Cluster,
+    server_namespace: &str,
+    name: &str,
+    storage: &Path,
+) -> Check {
+    let what = format!("`godwit restore delete {name}` removes the Restore and restores/{name}/");
+    let output = match godwit
+        .run(
+            target,
+            server_namespace,
+            &["restore", "delete", name, "--confirm"],
+        )
+        .await
+    {
+        Ok(output) if output.success => output,
+        Ok(output) => return Check::new(format!("{what} ({})", output.transcript()), false),
+        Err(err) => return Check::new(format!("{what} ({err:#})"), false),
+    };
+    print!("{}", output.stdout);
+    let api: Api<godwit_api::Restore> = Api::namespaced(target.client.clone(), server_namespace);
+    let gone = wait_until(
+        &format!("Restore {name} to be deleted"),
+        Duration::from_secs(60),
+        || async { Ok(api.get_opt(name).await?.is_none()) },
+    )
+    .await;
+    let left: Vec<String> = ["logs", "results"]
+        .into_iter()
+        .map(|kind| format!("restore-{name}-{kind}.gz"))
+        .filter(|file| crate::readback::find_file(storage, file).is_some())
+        .collect();
+    match gone {
+        Err(err) => Check::new(format!("{what} ({err:#})"), false),
+        Ok(()) if !left.is_empty() => {
+            Check::new(format!("{what} (left {})", left.join(", ")), false)
+        }
+        Ok(()) => Check::new(what, true),
+    }
 }
 
 /// Installs godwit's (Velero's) CRDs with `godwit install --crds-only`, as a user would, and

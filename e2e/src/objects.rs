@@ -147,12 +147,17 @@ pub fn persistent_volume(names: &Names) -> Value {
     })
 }
 
+/// The label only the scenario's PVC carries (its PV does not), valued `true`.
+pub const CLAIM_LABEL: &str = "e2e.godwit.io/volume-claim";
+
 /// The PVC naming that PV.
 pub fn persistent_volume_claim(names: &Names) -> Value {
+    let mut metadata = metadata(names, CLAIM_NAME, Some(&names.namespace()));
+    metadata["labels"][CLAIM_LABEL] = json!("true");
     json!({
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": metadata(names, CLAIM_NAME, Some(&names.namespace())),
+        "metadata": metadata,
         "spec": {
             "accessModes": ["ReadWriteOnce"],
             "storageClassName": STORAGE_CLASS,

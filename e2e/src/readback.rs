@@ -99,7 +99,7 @@ pub(crate) async fn read_restore(
 }
 
 /// Finds a file by name anywhere under `dir`.
-fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     let entries = std::fs::read_dir(dir).ok()?;
     for entry in entries.flatten() {
         let path = entry.path();
@@ -184,6 +184,8 @@ pub(crate) async fn served_groups(client: &kube::Client) -> anyhow::Result<Inven
 pub(crate) struct Restores<'a> {
     pub(crate) main: &'a RestoreRun,
     pub(crate) mapping: Option<&'a RestoreRun>,
+    /// Whether deleting the mapping restore took its files along.
+    pub(crate) mapping_deleted: Option<&'a Check>,
     pub(crate) update: Option<&'a RestoreRun>,
 }
 
@@ -319,6 +321,17 @@ pub(crate) async fn observe(
                 .mapping
                 .ok_or_else(|| anyhow!("the namespace-mapping restore did not run"))?;
             observation.rule = mapping.rule("persistentvolumeclaims");
+            observation.checks.push(Check::new(
+                format!(
+                    "restore {} (one namespace, the claim by label) Completed (it is {})",
+                    mapping.restore.metadata.name.as_deref().unwrap_or(""),
+                    mapping.phase()
+                ),
+                mapping.phase() == "Completed",
+            ));
+            if let Some(deleted) = restores.mapping_deleted {
+                observation.checks.push(deleted.clone());
+            }
             let mapped = names.mapped_namespace();
             let claim = get(
                 client,

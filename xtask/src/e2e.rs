@@ -17,7 +17,7 @@ const PACKAGES: [&str; 3] = ["godwit", "godwit-kubesim", "godwit-e2e"];
 
 /// Builds and runs the harness; fails when any scenario fails.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let (args, releases) = take_releases(args)?;
+    let (args, releases) = envtest::take_k8s_flag(args)?;
     let assets = if clusters_value(&args).as_deref() == Some("envtest") {
         let releases = releases.unwrap_or_else(envtest::default_releases);
         if releases.len() != 2 {
@@ -54,31 +54,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         Some(1) => bail!("end-to-end scenarios failed (see the table above)"),
         _ => bail!("the end-to-end harness could not run ({status})"),
     }
-}
-
-/// The arguments without `--k8s`, and the releases it named.
-fn take_releases(args: &[String]) -> anyhow::Result<(Vec<String>, Option<Vec<envtest::Release>>)> {
-    let mut rest = Vec::new();
-    let mut releases = None;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let value = if arg == "--k8s" {
-            Some(
-                iter.next()
-                    .context("--k8s needs a value, e.g. --k8s 1.33.13,1.36.3")?
-                    .clone(),
-            )
-        } else {
-            arg.strip_prefix("--k8s=").map(str::to_owned)
-        };
-        match value {
-            Some(value) => {
-                releases = Some(envtest::parse_releases(&value).map_err(anyhow::Error::msg)?);
-            }
-            None => rest.push(arg.clone()),
-        }
-    }
-    Ok((rest, releases))
 }
 
 /// The value of `--clusters`, if given.
@@ -175,7 +150,7 @@ mod tests {
 
     #[test]
     fn takes_the_releases_out_of_the_arguments() {
-        let (rest, releases) = take_releases(&strings(&[
+        let (rest, releases) = envtest::take_k8s_flag(&strings(&[
             "--clusters",
             "envtest",
             "--k8s",
@@ -193,6 +168,6 @@ mod tests {
             Some("sim")
         );
         assert_eq!(clusters_value(&strings(&["--keep"])), None);
-        assert!(take_releases(&strings(&["--k8s"])).is_err());
+        assert!(envtest::take_k8s_flag(&strings(&["--k8s"])).is_err());
     }
 }

@@ -185,9 +185,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
 }
 
-/// The value of `--k8s` among `args` (`--k8s X` or `--k8s=X`), if given.
-pub fn releases_flag(args: &[String]) -> anyhow::Result<Option<Vec<Release>>> {
-    let mut found = None;
+/// The arguments without `--k8s` (`--k8s X` or `--k8s=X`), and the releases it named.
+pub fn take_k8s_flag(args: &[String]) -> anyhow::Result<(Vec<String>, Option<Vec<Release>>)> {
+    let mut rest = Vec::new();
+    let mut releases = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let value = if arg == "--k8s" {
@@ -199,13 +200,23 @@ pub fn releases_flag(args: &[String]) -> anyhow::Result<Option<Vec<Release>>> {
         } else {
             arg.strip_prefix("--k8s=").map(str::to_owned)
         };
-        if let Some(value) = value {
-            found = Some(parse_releases(&value).map_err(anyhow::Error::msg)?);
-        } else if arg != "--" && arg.starts_with("--") {
-            bail!("unknown flag {arg}\n\n{HELP}");
+        match value {
+            Some(value) => {
+                releases = Some(parse_releases(&value).map_err(anyhow::Error::msg)?);
+            }
+            None => rest.push(arg.clone()),
         }
     }
-    Ok(found)
+    Ok((rest, releases))
+}
+
+/// The releases `--k8s` names among `args`, which may hold nothing else.
+pub fn releases_flag(args: &[String]) -> anyhow::Result<Option<Vec<Release>>> {
+    let (rest, releases) = take_k8s_flag(args)?;
+    if let Some(other) = rest.first() {
+        bail!("unknown argument {other}\n\n{HELP}");
+    }
+    Ok(releases)
 }
 
 /// Makes sure every release's binaries are at hand; builds what is missing.

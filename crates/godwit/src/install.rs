@@ -384,9 +384,10 @@ pub async fn run(args: InstallArgs) -> anyhow::Result<()> {
     if args.dry_run {
         return Ok(());
     }
-    let client = kube::Client::try_default()
+    let config = kube::Config::infer()
         .await
         .context("cannot reach the cluster; set KUBECONFIG or pass --dry-run -o yaml")?;
+    let client = crate::writes::client(config).context("cannot build a Kubernetes client")?;
     apply(&client, &manifests, &args.install_namespace).await?;
     if args.crds_only {
         eprintln!(

@@ -534,6 +534,16 @@ pub fn restore_spec(
     };
     engine.preserve_node_ports = spec.preserve_node_ports.unwrap_or(false);
     engine.include_cluster_resources = spec.include_cluster_resources;
+    engine.restore_status =
+        spec.restore_status
+            .as_ref()
+            .map(|selection| godwit_restore::ResourceSelection {
+                included: selection.included_resources.clone().unwrap_or_default(),
+                excluded: selection.excluded_resources.clone().unwrap_or_default(),
+            });
+    let (mut unsupported, warnings) = unsupported_fields(spec);
+    problems.append(&mut unsupported);
+    engine.request_warnings = warnings;
     engine.enable_api_group_versions = options.enable_api_group_versions;
     if let Some(priorities) = &options.restore_resource_priorities {
         engine.resource_priorities = priorities.clone();
@@ -543,6 +553,58 @@ pub fn restore_spec(
     } else {
         Err(problems)
     }
+}
+
+/// Restore fields godwit cannot honour: those whose absence of effect would surprise (validation
+/// problems, each naming its field), and those with nothing to act on in godwit, which has no
+/// volume snapshots, moves no volume data and runs no asynchronous item operations (warnings).
+fn unsupported_fields(spec: &godwit_api::RestoreSpec) -> (Vec<String>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    // Velero's CLI always writes `hooks: {}`; only hooks that name resources would do anything.
+    let has_hooks = spec.hooks.as_ref().is_some_and(|hooks| {
+        hooks
+            .get("resources")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|resources| !resources.is_empty())
+    });
+    if has_hooks {
+        problems.push(
+            "spec.hooks: restore hooks are not supported by godwit (it adds no init containers \
+             and runs no commands in restored pods); remove spec.hooks and run them after the \
+             restore"
+                .to_owned(),
+        );
+    }
+    if let Some(modifier) = &spec.resource_modifier {
+        problems.push(format!(
+            "spec.resourceModifier: resource modifiers (ConfigMap {:?}) are not supported by \
+             godwit; remove spec.resourceModifier and change the objects after the restore",
+            modifier.name
+        ));
+    }
+    if spec.restore_pvs == Some(true) {
+        warnings.push(
+            "spec.restorePVs: godwit takes no volume snapshots and restores no volume data; \
+             PersistentVolumes are restored as the backup holds them"
+                .to_owned(),
+        );
+    }
+    if spec.item_operation_timeout.is_some() {
+        warnings.push(
+            "spec.itemOperationTimeout has nothing to bound: godwit runs no asynchronous item \
+             operations"
+                .to_owned(),
+        );
+    }
+    if spec.uploader_config.is_some() {
+        warnings.push(
+            "spec.uploaderConfig has nothing to configure: godwit restores no volume data \
+             (no file-system restore)"
+                .to_owned(),
+        );
+    }
+    (problems, warnings)
 }
 
 /// A Kubernetes label selector in `kubectl`'s text form (`app=web,tier in (a,b),!canary`).

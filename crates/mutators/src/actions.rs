@@ -150,6 +150,14 @@ impl Action {
         }
     }
 
+    /// Whether the action may ask for other objects to be restored with the one it changes.
+    pub fn asks_for_items(self) -> bool {
+        matches!(
+            self,
+            Action::DropPvcAnnotations | Action::ResetPodScheduling | Action::AddPodClaims
+        )
+    }
+
     /// True when the action handles objects of this group-resource.
     pub fn applies_to(self, group_resource: &GroupResource) -> bool {
         let gr = group_resource;

@@ -44,6 +44,20 @@ pub struct RenamedPv {
     pub new_name: String,
 }
 
+/// The other objects of the backup restoring `object` asks for (Velero's additional items: a
+/// bound claim's volume, a pod's claims and priority class), without running the actions that
+/// change it. They depend on the backed-up object alone, so the planner can pull them in before
+/// anything is restored.
+pub fn additional_items(group_resource: &GroupResource, object: &Value) -> Vec<AdditionalItem> {
+    if !Action::ORDER
+        .iter()
+        .any(|action| action.asks_for_items() && action.applies_to(group_resource))
+    {
+        return Vec::new();
+    }
+    apply_all(group_resource, object.clone(), &RestoreContext::default()).additional_items
+}
+
 /// Runs the actions that apply to `group_resource` on `object`, in [`Action::ORDER`]. A skip
 /// stops the run; the additional items and warnings gathered so far are still returned (Velero
 /// has restored such items by then too). Never fails: every problem is a warning.

@@ -15,8 +15,6 @@
 //! attempt was applied), so it counts as created: nothing is restored twice. Nothing is ever
 //! deleted.
 
-mod retry;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -39,12 +37,11 @@ use crate::{
     restored_managed_fields,
 };
 
-use retry::retrying;
-
 /// Called after every object with the progress so far.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// How the executor runs.
+/// How the executor runs. Requests are retried by the client (`godwit-client`'s one policy),
+/// never here.
 #[derive(Clone)]
 pub struct ExecuteOptions {
     /// Most requests in flight inside one tier. Default 32: a real API server's default
@@ -54,12 +51,6 @@ pub struct ExecuteOptions {
     pub concurrency: usize,
     /// The namespace of the godwit (Velero) server: where the ConfigMaps are read.
     pub server_namespace: String,
-    /// Attempts per request before a transient failure becomes final. Default 8.
-    pub max_attempts: u32,
-    /// The first retry waits about this long (doubling each time). Default 50 ms.
-    pub initial_backoff: Duration,
-    /// Waits never exceed this (unless the server asks for longer). Default 5 s.
-    pub max_backoff: Duration,
     /// How long to wait for a restored CRD to become Established. Default 60 s (Velero waits
     /// up to its resource timeout, one minute by default).
     pub crd_established_timeout: Duration,
@@ -72,9 +63,6 @@ impl Default for ExecuteOptions {
         ExecuteOptions {
             concurrency: 32,
             server_namespace: "velero".to_owned(),
-            max_attempts: 8,
-            initial_backoff: Duration::from_millis(50),
-            max_backoff: Duration::from_secs(5),
             crd_established_timeout: Duration::from_secs(60),
             progress: None,
         }
@@ -86,9 +74,6 @@ impl std::fmt::Debug for ExecuteOptions {
         f.debug_struct("ExecuteOptions")
             .field("concurrency", &self.concurrency)
             .field("server_namespace", &self.server_namespace)
-            .field("max_attempts", &self.max_attempts)
-            .field("initial_backoff", &self.initial_backoff)
-            .field("max_backoff", &self.max_backoff)
             .field("crd_established_timeout", &self.crd_established_timeout)
             .finish_non_exhaustive()
     }
@@ -155,6 +140,28 @@ struct Run {
     spec: RestoreSpec,
     result: RestoreResult,
     progress: Progress,
+    /// PersistentVolumes (by their name in the backup) this restore failed to create: a claim
+    /// naming one fails too rather than point at a volume that is not there.
+    failed_volumes: BTreeSet<String>,
+    /// The group-resources whose status is restored (`restoreStatus`), resolved against the
+    /// target's discovery.
+    restore_status: StatusSelection,
+}
+
+/// `restoreStatus` resolved to group-resources.
+#[derive(Debug, Default)]
+struct StatusSelection {
+    /// No includes or `*`: every group-resource not excluded.
+    all: bool,
+    included: BTreeSet<GroupResource>,
+    excluded: BTreeSet<GroupResource>,
+}
+
+impl StatusSelection {
+    fn selects(&self, group_resource: &GroupResource) -> bool {
+        !self.excluded.contains(group_resource)
+            && (self.all || self.included.contains(group_resource))
+    }
 }
 
 /// One object ready to create: the restore actions already ran.
@@ -166,6 +173,10 @@ struct Job {
     /// The backed-up object's `managedFields`, taken out of the body: a create drops them
     /// anyway, and one entry the target cannot read makes it drop godwit's too.
     managed_fields: Vec<Value>,
+    /// A PersistentVolume's name in the backup, and its new name when the restore renamed it.
+    volume: Option<(String, Option<String>)>,
+    /// The backed-up `status`, when `restoreStatus` selects the object's group-resource.
+    status: Option<Value>,
 }
 
 /// What creating one object came to.
@@ -202,6 +213,8 @@ impl Run {
                 plan: None,
             },
             progress: Progress::default(),
+            failed_volumes: BTreeSet::new(),
+            restore_status: StatusSelection::default(),
             spec,
         }
     }
@@ -221,8 +234,12 @@ impl Run {
         if self.spec.enable_api_group_versions {
             self.read_user_priorities(&server_namespace).await?;
         }
+        for warning in self.spec.request_warnings.clone() {
+            self.result.warnings.add_velero(warning);
+        }
         let mut ctx = self.restore_context(&server_namespace).await?;
         let mut discovery = self.discover().await?;
+        self.resolve_restore_status(&discovery);
 
         let mut plan = match plan(backup, &discovery, &self.spec) {
             Ok(plan) => plan,
@@ -238,6 +255,12 @@ impl Run {
         };
         for warning in &plan.warnings {
             self.result.warnings.add_velero(warning.clone());
+        }
+        for pulled in &plan.pulled_in {
+            self.log(format!(
+                "{} is restored because {} needs it (the filters left it out: {})",
+                pulled.object, pulled.needed_by, pulled.left_out_because
+            ));
         }
         self.progress.total_items = plan.object_count();
         self.log_decisions(&plan, false);
@@ -297,13 +320,43 @@ impl Run {
         Ok(())
     }
 
+    /// Resolves `restoreStatus` through discovery; names the target does not know are warnings.
+    fn resolve_restore_status(&mut self, discovery: &Discovery) {
+        let Some(selection) = self.spec.restore_status.clone() else {
+            return;
+        };
+        let mut resolve = |names: &[String], into: &mut BTreeSet<GroupResource>| {
+            for name in names.iter().filter(|name| name.as_str() != "*") {
+                match discovery.resolve(name) {
+                    Ok(group_resource) => {
+                        into.insert(group_resource);
+                    }
+                    Err(err) => self.result.warnings.add_velero(format!(
+                        "restoreStatus names {name:?}, which the target does not serve ({err}); \
+                         no status is restored for it"
+                    )),
+                }
+            }
+        };
+        let mut included = BTreeSet::new();
+        let mut excluded = BTreeSet::new();
+        resolve(&selection.included, &mut included);
+        resolve(&selection.excluded, &mut excluded);
+        self.restore_status = StatusSelection {
+            all: selection.included.is_empty() || selection.included.iter().any(|n| n == "*"),
+            included,
+            excluded,
+        };
+    }
+
     async fn read_user_priorities(&mut self, namespace: &str) -> Result<(), Error> {
         let api: Api<DynamicObject> = Api::namespaced_with(
             self.client.clone(),
             namespace,
             &core_resource("configmaps", "ConfigMap"),
         );
-        let found = retrying(&self.options, || api.get_opt(CONFIG_MAP_NAME))
+        let found = api
+            .get_opt(CONFIG_MAP_NAME)
             .await
             .map_err(Self::kube_error(format!(
                 "read configmap {namespace}/{CONFIG_MAP_NAME}"
@@ -311,12 +364,19 @@ impl Run {
         let Some(config_map) = found else {
             return Ok(());
         };
-        let text = config_map
+        let Some(text) = config_map
             .data
             .get("data")
             .and_then(|d| d.get(CONFIG_MAP_KEY))
             .and_then(Value::as_str)
-            .unwrap_or_default();
+        else {
+            self.result.warnings.add_velero(format!(
+                "ConfigMap {namespace}/{CONFIG_MAP_NAME} has no key {CONFIG_MAP_KEY}, so no user \
+                 version priorities apply; put them under that key, one \
+                 <resource>.<group>=<version>,... line each"
+            ));
+            return Ok(());
+        };
         let (priorities, invalid) = parse_user_priorities(text);
         for line in invalid {
             self.result.warnings.add_velero(line.to_string());
@@ -334,7 +394,8 @@ impl Run {
             &core_resource("configmaps", "ConfigMap"),
         );
         let params = ListParams::default().labels(godwit_mutators::PLUGIN_CONFIG_LABEL);
-        let listed = retrying(&self.options, || config_maps.list(&params))
+        let listed = config_maps
+            .list(&params)
             .await
             .map_err(Self::kube_error(format!(
                 "list plugin configmaps in {namespace}"
@@ -356,10 +417,10 @@ impl Run {
         let list_names = |plural: &'static str, kind: &'static str| {
             let api: Api<DynamicObject> =
                 Api::all_with(self.client.clone(), &core_resource(plural, kind));
-            let options = self.options.clone();
             async move {
                 let params = ListParams::default();
-                let listed = retrying(&options, || api.list(&params))
+                let listed = api
+                    .list(&params)
                     .await
                     .map_err(Self::kube_error(format!("list {plural} in the target")))?;
                 Ok::<_, Error>(
@@ -460,6 +521,11 @@ impl Run {
             });
         }
         for failed in &plan.failed {
+            if failed.object.group_resource.is_core()
+                && failed.object.group_resource.resource == "persistentvolumes"
+            {
+                self.failed_volumes.insert(failed.object.name.clone());
+            }
             self.result.errors.add(
                 failed.target_namespace.as_deref(),
                 format!("error restoring {}: {}", failed.object, failed.reason),
@@ -499,7 +565,7 @@ impl Run {
         let deadline = Instant::now() + self.options.crd_established_timeout;
         for name in names {
             loop {
-                let live = retrying(&self.options, || crds.get_opt(name)).await;
+                let live = crds.get_opt(name).await;
                 if let Ok(Some(crd)) = &live
                     && established(&crd.data)
                 {
@@ -540,7 +606,7 @@ impl Run {
             };
             let params = post_params();
             let created = match serde_json::from_value::<DynamicObject>(restored.object) {
-                Ok(body) => retrying(&self.options, || api.create(&params, &body)).await,
+                Ok(body) => api.create(&params, &body).await,
                 Err(err) => {
                     self.result
                         .errors
@@ -601,10 +667,36 @@ impl Run {
             }
             return tier;
         };
+        let volumes = group_resource.is_core() && group_resource.resource == "persistentvolumes";
+        let claims =
+            group_resource.is_core() && group_resource.resource == "persistentvolumeclaims";
         let mut jobs = Vec::with_capacity(tier.objects.len());
         for object in &tier.objects {
-            let restored = apply_all(&group_resource, object.object.clone(), ctx);
             let reference = object_ref(&group_resource, object);
+            if claims
+                && let Some(volume) = object
+                    .object
+                    .pointer("/spec/volumeName")
+                    .and_then(Value::as_str)
+                    .filter(|volume| self.failed_volumes.contains(*volume))
+            {
+                let error = format!(
+                    "its PersistentVolume {volume} could not be restored (see that error), and a \
+                     claim must not name a volume that is not there; restore the volume, then \
+                     this claim again"
+                );
+                self.finish_object(
+                    reference,
+                    object.target_namespace.clone(),
+                    &choice.version,
+                    Done {
+                        error: Some(error),
+                        ..Done::new(Outcome::Failed)
+                    },
+                );
+                continue;
+            }
+            let restored = apply_all(&group_resource, object.object.clone(), ctx);
             for warning in &restored.warnings {
                 self.result.warnings.add(
                     object.target_namespace.as_deref(),
@@ -624,10 +716,22 @@ impl Run {
                 );
                 continue;
             }
-            if let Some(renamed) = &restored.renamed_pv {
-                ctx.renamed_pvs
-                    .insert(renamed.original_name.clone(), renamed.new_name.clone());
-            }
+            let status = self
+                .restore_status
+                .selects(&group_resource)
+                .then(|| object.object.get("status").cloned())
+                .flatten()
+                .filter(|status| !status.is_null());
+            // A rename counts once the volume is created (claims then follow it).
+            let volume = volumes.then(|| {
+                (
+                    object.name.clone(),
+                    restored
+                        .renamed_pv
+                        .as_ref()
+                        .map(|renamed| renamed.new_name.clone()),
+                )
+            });
             let mut body = restored.object;
             body["apiVersion"] = Value::String(resource.api_version.clone());
             let managed_fields = match body
@@ -656,6 +760,8 @@ impl Run {
                 name,
                 body,
                 managed_fields,
+                volume,
+                status,
             });
         }
 
@@ -669,7 +775,6 @@ impl Run {
         let service_account =
             group_resource.is_core() && group_resource.resource == "serviceaccounts";
         let client = self.client.clone();
-        let options = self.options.clone();
         let concurrency = self.options.concurrency.max(1);
         let mut counts = BTreeMap::<Outcome, usize>::new();
         let mut done = futures::stream::iter(jobs)
@@ -682,7 +787,6 @@ impl Run {
                     api,
                     group: &group_resource.group,
                     served: &served,
-                    options: &options,
                 };
                 let restore_label = &restore_label;
                 async move {
@@ -694,6 +798,17 @@ impl Run {
             .buffer_unordered(concurrency);
         while let Some((job, outcome)) = done.next().await {
             *counts.entry(outcome.outcome).or_default() += 1;
+            if let Some((original, renamed)) = &job.volume {
+                match (outcome.outcome, renamed) {
+                    (Outcome::Failed, _) => {
+                        self.failed_volumes.insert(original.clone());
+                    }
+                    (Outcome::Created, Some(renamed)) => {
+                        ctx.renamed_pvs.insert(original.clone(), renamed.clone());
+                    }
+                    _ => {}
+                }
+            }
             self.finish_object(job.object, job.target_namespace, &choice.version, outcome);
         }
         drop(done);
@@ -749,7 +864,6 @@ struct Target<'a> {
     group: &'a str,
     /// The versions the target serves for the tier's group-resource.
     served: &'a [String],
-    options: &'a ExecuteOptions,
 }
 
 /// Creates one object, handling an existing one by the policy; see the module docs.
@@ -761,7 +875,6 @@ async fn create_one(
     restore_label: &str,
 ) -> Done {
     let api = &target.api;
-    let options = target.options;
     let failed = |error: String| Done {
         error: Some(error),
         ..Done::new(Outcome::Failed)
@@ -775,17 +888,24 @@ async fn create_one(
         }
     };
     let params = post_params();
-    match retrying(options, || api.create(&params, &body)).await {
+    match api.create(&params, &body).await {
         Ok(created) => {
+            let mut warnings: Vec<String> = carry_managed_fields(target, job, created)
+                .await
+                .into_iter()
+                .collect();
+            if let Some(status) = &job.status {
+                warnings.extend(restore_status(target, job, status).await);
+            }
             return Done {
-                warning: carry_managed_fields(target, job, created).await,
+                warning: (!warnings.is_empty()).then(|| warnings.join("; ")),
                 ..Done::new(Outcome::Created)
             };
         }
         Err(error) if already_exists(&error) => {}
         Err(error) => return failed(api_message(&error)),
     }
-    let live = match retrying(options, || api.get(&job.name)).await {
+    let live = match api.get(&job.name).await {
         Ok(live) => live,
         Err(error) => {
             return failed(format!(
@@ -816,7 +936,7 @@ async fn create_one(
     let patch = |patch: Value| async move {
         let params = patch_params();
         let patch = Patch::Merge(&patch);
-        retrying(options, || api.patch(&job.name, &params, &patch)).await
+        api.patch(&job.name, &params, &patch).await
     };
     if service_account {
         return match merge_service_account(&live, &job.body) {
@@ -898,15 +1018,11 @@ async fn carry_managed_fields(
         }});
         let params = patch_params();
         let patch = Patch::Merge(&patch);
-        match retrying(target.options, || {
-            target.api.patch(&job.name, &params, &patch)
-        })
-        .await
-        {
+        match target.api.patch(&job.name, &params, &patch).await {
             Ok(_) => return None,
             Err(kube::Error::Api(status)) if status.code == 409 => {
                 last_error = status.message.clone();
-                match retrying(target.options, || target.api.get(&job.name)).await {
+                match target.api.get(&job.name).await {
                     Ok(object) => live = serde_json::to_value(&object).ok()?,
                     Err(error) => {
                         last_error = api_message(&error);
@@ -929,6 +1045,26 @@ async fn carry_managed_fields(
             .unwrap_or("object"),
         job.name
     ))
+}
+
+/// Writes the backed-up status of a just-created object through its status subresource
+/// (Velero's `restoreStatus`); a warning when that fails (the object itself is restored).
+async fn restore_status(target: &Target<'_>, job: &Job, status: &Value) -> Option<String> {
+    let patch = serde_json::json!({ "status": status });
+    let params = patch_params();
+    let patch = Patch::Merge(&patch);
+    match target.api.patch_status(&job.name, &params, &patch).await {
+        Ok(_) => None,
+        Err(error) => Some(format!(
+            "{} {:?} was restored, but not its status (restoreStatus): {}",
+            job.body
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("object"),
+            job.name,
+            api_message(&error)
+        )),
+    }
 }
 
 /// Create parameters: godwit writes as its own field manager.

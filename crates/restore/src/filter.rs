@@ -247,6 +247,33 @@ impl Filters {
         }
     }
 
+    /// Why the filters leave out an object another restored object needs (Velero's additional
+    /// items), if they do: the resource filters, the namespace filters, and an explicit
+    /// `--include-cluster-resources=false`. The label selector and the default exclusion of
+    /// cluster-scoped resources under a namespace filter do not apply to such an object.
+    pub(crate) fn excludes_needed(
+        &self,
+        group_resource: &GroupResource,
+        namespace: Option<&str>,
+    ) -> Option<String> {
+        if let Some(why) = non_restorable(group_resource) {
+            return Some(format!("never restored: {why}"));
+        }
+        if !self.includes_resource(group_resource) {
+            return Some("excluded by the resource filters".to_owned());
+        }
+        match namespace {
+            Some(namespace) if !self.includes_namespace(namespace) => Some(format!(
+                "namespace {namespace} is excluded by the namespace filters"
+            )),
+            Some(_) => None,
+            None if self.include_cluster_resources == Some(false) => {
+                Some("cluster-scoped, and cluster resources are excluded".to_owned())
+            }
+            None => None,
+        }
+    }
+
     /// Whether the label selectors keep an object with these backed-up labels.
     pub(crate) fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
         self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(labels))

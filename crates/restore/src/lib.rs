@@ -32,11 +32,13 @@ pub use compare::{differs, merge_patch, merge_service_account, normalize};
 pub use error::Error;
 pub use filter::{MADE_BY_THE_TARGET, NON_RESTORABLE, made_by_the_target, non_restorable};
 pub use managed_fields::{FIELD_MANAGER, restored_managed_fields};
-pub use plan::{Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, Tier, Unrestored};
+pub use plan::{
+    Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier, Unrestored,
+};
 pub use planner::{plan, resolve_deferred};
 pub use results::{ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results};
 pub use selector::{LabelSelector, LabelSelectorRequirement, Operator};
-pub use spec::{ExistingResourcePolicy, RestoreSpec, parse_namespace_mapping};
+pub use spec::{ExistingResourcePolicy, ResourceSelection, RestoreSpec, parse_namespace_mapping};
 
 #[cfg(feature = "executor")]
 pub use executor::{ExecuteOptions, ProgressFn, dry_run, restore};

@@ -25,6 +25,9 @@ pub struct Plan {
     pub tiers: Vec<Tier>,
     /// Objects that will not be restored, and why.
     pub skipped: Vec<Unrestored>,
+    /// Objects the filters left out that are restored all the same because a restored object
+    /// needs them (Velero's additional items: a claim's volume, a pod's claims).
+    pub pulled_in: Vec<PulledIn>,
     /// Objects that cannot be restored: each one is an error of the restore.
     pub failed: Vec<Unrestored>,
     /// Things the user should know that affect no single object (filter entries that match
@@ -165,6 +168,18 @@ impl std::fmt::Display for ObjectRef {
             None => write!(f, "{} {}", self.group_resource, self.name),
         }
     }
+}
+
+/// An object restored because another one needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PulledIn {
+    /// The object restored.
+    pub object: ObjectRef,
+    /// The object that needs it.
+    pub needed_by: ObjectRef,
+    /// Why the filters had left it out.
+    pub left_out_because: String,
 }
 
 /// An object that is skipped or fails, and why.

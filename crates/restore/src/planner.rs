@@ -21,7 +21,9 @@ use godwit_versioning::{
 use serde_json::Value;
 
 use crate::filter::{Filters, made_by_the_target, non_restorable};
-use crate::plan::{Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, Tier, Unrestored};
+use crate::plan::{
+    Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier, Unrestored,
+};
 use crate::{Error, RestoreSpec};
 
 /// `customresourcedefinitions.apiextensions.k8s.io`.
@@ -46,6 +48,7 @@ pub fn plan(
         namespaces: Vec::new(),
         tiers: Vec::new(),
         skipped: Vec::new(),
+        pulled_in: Vec::new(),
         failed: Vec::new(),
         warnings: filters.warnings.clone(),
     };
@@ -57,6 +60,17 @@ pub fn plan(
             .or_else(|| plain.resolve(entry))
     };
     let order = restore_order(&group_resources, &spec.resource_priorities, &resolver);
+    let positions: BTreeMap<GroupResource, (usize, String)> = order
+        .ordered
+        .iter()
+        .enumerate()
+        .map(|(index, ordered)| {
+            (
+                ordered.group_resource.clone(),
+                (index, ordered.placement.to_string()),
+            )
+        })
+        .collect();
 
     // The CRDs this restore creates, by the group-resource they serve.
     let mut restored_crds: BTreeMap<GroupResource, String> = BTreeMap::new();
@@ -97,6 +111,14 @@ pub fn plan(
         }
         plan.tiers.push(tier);
     }
+    let ctx = TierContext {
+        backup,
+        target,
+        spec,
+        filters: &filters,
+        restored_crds: &restored_crds,
+    };
+    ctx.pull_in_needed(&mut plan, &positions);
     plan.namespaces = needed_namespaces(&plan, spec, &filters, &backed_up_namespaces);
     Ok(plan)
 }
@@ -227,6 +249,167 @@ impl TierContext<'_> {
         })
     }
 
+    /// Velero's additional items: what a planned object needs (a bound claim's volume, a pod's
+    /// claims and priority class) is restored with it even when the filters left it out, unless
+    /// [`Filters::excludes_needed`] says otherwise. Pulled-in objects are planned in their own
+    /// group-resource's tier (made when the filters emptied it), so the order stays Velero's:
+    /// volumes before claims before pods. What they need is pulled in too.
+    fn pull_in_needed(
+        &self,
+        plan: &mut Plan,
+        positions: &BTreeMap<GroupResource, (usize, String)>,
+    ) {
+        let key = |object: &ObjectRef| {
+            (
+                object.group_resource.clone(),
+                object.namespace.clone(),
+                object.name.clone(),
+            )
+        };
+        let mut planned: std::collections::BTreeSet<_> = plan
+            .tiers
+            .iter()
+            .flat_map(|tier| {
+                tier.objects.iter().map(|object| {
+                    (
+                        tier.group_resource.clone(),
+                        object.namespace.clone(),
+                        object.name.clone(),
+                    )
+                })
+            })
+            .collect();
+        let mut wanted: Vec<(ObjectRef, ObjectRef)> = Vec::new();
+        for tier in &plan.tiers {
+            for object in &tier.objects {
+                wanted.extend(needs(&tier.group_resource, object));
+            }
+        }
+        // Each group-resource's objects, read once.
+        let mut read: BTreeMap<GroupResource, Vec<PlannedObject>> = BTreeMap::new();
+        while let Some((item, needed_by)) = wanted.pop() {
+            if !planned.insert(key(&item)) {
+                continue;
+            }
+            let Some(position) = plan.skipped.iter().position(|s| s.object == item) else {
+                // Neither planned nor left out: it failed (an error already says why), or the
+                // backup does not hold it.
+                if !plan.failed.iter().any(|f| f.object == item) {
+                    plan.warnings.push(format!(
+                        "{needed_by} needs {item}, which the backup does not hold; restore it \
+                         from elsewhere, or {needed_by} may not work in the target"
+                    ));
+                }
+                continue;
+            };
+            if self
+                .filters
+                .excludes_needed(&item.group_resource, item.namespace.as_deref())
+                .is_some()
+            {
+                continue;
+            }
+            let Some(gr_index) = self.backup.index().group_resource(&item.group_resource) else {
+                continue;
+            };
+            // Unreadable files were recorded when the group-resource was planned.
+            let objects = read.entry(item.group_resource.clone()).or_insert_with(|| {
+                read_dir(gr_index)
+                    .map(|dir| {
+                        read_dir_objects(self.backup, &item.group_resource, &dir, &mut Vec::new())
+                    })
+                    .unwrap_or_default()
+            });
+            let Some(object) = objects
+                .iter()
+                .find(|o| o.namespace == item.namespace && o.name == item.name)
+                .cloned()
+            else {
+                continue;
+            };
+            let skipped = plan.skipped.remove(position);
+            let object = PlannedObject {
+                target_namespace: skipped.target_namespace.clone(),
+                ..object
+            };
+            wanted.extend(needs(&item.group_resource, &object));
+            plan.pulled_in.push(PulledIn {
+                object: item.clone(),
+                needed_by,
+                left_out_because: skipped.reason,
+            });
+            self.add_to_tier(plan, positions, &item.group_resource, gr_index, object);
+        }
+    }
+
+    /// Adds one object to its group-resource's tier, making the tier (in restore order) when
+    /// there is none.
+    fn add_to_tier(
+        &self,
+        plan: &mut Plan,
+        positions: &BTreeMap<GroupResource, (usize, String)>,
+        group_resource: &GroupResource,
+        gr_index: &GroupResourceIndex,
+        object: PlannedObject,
+    ) {
+        if let Some(tier) = plan
+            .tiers
+            .iter_mut()
+            .find(|tier| &tier.group_resource == group_resource)
+        {
+            let mut loaded = load_chosen(
+                self.backup,
+                group_resource,
+                gr_index,
+                &tier.decision,
+                vec![object],
+                &mut plan.failed,
+            );
+            tier.cluster_scoped &= loaded.iter().all(|o| o.namespace.is_none());
+            tier.objects.append(&mut loaded);
+            return;
+        }
+        let (position, placement) = positions
+            .get(group_resource)
+            .cloned()
+            .unwrap_or((usize::MAX, "needed by another object".to_owned()));
+        let decision = decide(
+            group_resource,
+            gr_index,
+            self.target,
+            self.spec,
+            self.restored_crds,
+            legacy_version(gr_index, std::slice::from_ref(&object)),
+        );
+        let cluster_scoped = object.namespace.is_none();
+        let objects = load_chosen(
+            self.backup,
+            group_resource,
+            gr_index,
+            &decision,
+            vec![object],
+            &mut plan.failed,
+        );
+        let tier = Tier {
+            group_resource: group_resource.clone(),
+            placement,
+            decision,
+            cluster_scoped,
+            objects,
+        };
+        let at = plan
+            .tiers
+            .iter()
+            .position(|t| {
+                positions
+                    .get(&t.group_resource)
+                    .map_or(usize::MAX, |(p, _)| *p)
+                    > position
+            })
+            .unwrap_or(plan.tiers.len());
+        plan.tiers.insert(at, tier);
+    }
+
     /// Why the namespace, scope and label filters leave an object out, if they do.
     fn object_reason(&self, object: &PlannedObject) -> Option<String> {
         match &object.namespace {
@@ -344,6 +527,28 @@ fn decide(
             target: target_versions,
         },
     }
+}
+
+/// What one planned object needs restored with it, each with the object that needs it.
+fn needs(group_resource: &GroupResource, object: &PlannedObject) -> Vec<(ObjectRef, ObjectRef)> {
+    let needed_by = ObjectRef {
+        group_resource: group_resource.clone(),
+        namespace: object.namespace.clone(),
+        name: object.name.clone(),
+    };
+    godwit_mutators::additional_items(group_resource, &object.object)
+        .into_iter()
+        .map(|item| {
+            (
+                ObjectRef {
+                    group_resource: item.group_resource,
+                    namespace: item.namespace,
+                    name: item.name,
+                },
+                needed_by.clone(),
+            )
+        })
+        .collect()
 }
 
 /// The version of a group-resource that has only the legacy folder (format 1 backups): the

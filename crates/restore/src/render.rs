@@ -136,6 +136,33 @@ impl Plan {
             rows,
         );
 
+        if !self.pulled_in.is_empty() {
+            out.push_str(
+                "\nRestored because another object needs them (the filters left them out):\n",
+            );
+            table(
+                &mut out,
+                &[
+                    "GROUP-RESOURCE",
+                    "NAMESPACE",
+                    "NAME",
+                    "NEEDED BY",
+                    "LEFT OUT BECAUSE",
+                ],
+                self.pulled_in
+                    .iter()
+                    .map(|pulled| {
+                        vec![
+                            pulled.object.group_resource.to_string(),
+                            pulled.object.namespace.clone().unwrap_or_default(),
+                            pulled.object.name.clone(),
+                            pulled.needed_by.to_string(),
+                            pulled.left_out_because.clone(),
+                        ]
+                    })
+                    .collect(),
+            );
+        }
         for (title, list) in [("Skipped", &self.skipped), ("Failing", &self.failed)] {
             let _ = writeln!(out, "\n{title}:");
             table(

@@ -78,6 +78,22 @@ pub struct RestoreSpec {
     pub resource_priorities: Priorities,
     /// User version priorities (the `enableapigroupversions` ConfigMap).
     pub user_priorities: UserPriorities,
+    /// Velero's `restoreStatus`: the resources whose backed-up `status` is written back through
+    /// the status subresource after the create. `None` restores no status.
+    pub restore_status: Option<ResourceSelection>,
+    /// Warnings about the request itself (fields godwit accepts but has nothing to do with),
+    /// reported among the restore's warnings.
+    pub request_warnings: Vec<String>,
+}
+
+/// Resources by name as users write them, Velero's include/exclude way: excluded wins; no
+/// includes, or `*`, means all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceSelection {
+    /// Resources in (`pods`, `deployments.apps`, `*`); empty means all.
+    pub included: Vec<String>,
+    /// Resources out.
+    pub excluded: Vec<String>,
 }
 
 impl RestoreSpec {
@@ -99,6 +115,8 @@ impl RestoreSpec {
             enable_api_group_versions: false,
             resource_priorities: Priorities::restore_default(),
             user_priorities: UserPriorities::default(),
+            restore_status: None,
+            request_warnings: Vec::new(),
         }
     }
 

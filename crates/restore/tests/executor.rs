@@ -202,10 +202,13 @@ async fn cases_a_to_d_restore_the_expected_version() {
             result.log
         );
         for name in ["beatles", "stones"] {
+            // Read at any served version: the API server answers at the version asked, so only
+            // godwit's own managedFields entry tells the version it wrote.
             let object = rockband(&client, case, expected, name).await;
             assert_eq!(
-                object["apiVersion"],
-                json!(format!("case-{case}.example.io/{expected}"))
+                written_version(&object).as_deref(),
+                Some(expected),
+                "{object}"
             );
             assert_eq!(object["spec"]["members"], json!(4));
             assert_eq!(
@@ -273,7 +276,12 @@ async fn crds_in_the_backup_are_restored_first_then_their_groups_are_decided() {
             "{line}: {:#?}",
             result.log
         );
-        rockband(&client, case, source_versions[0], "beatles").await;
+        let object = rockband(&client, case, source_versions[0], "beatles").await;
+        assert_eq!(
+            written_version(&object).as_deref(),
+            Some(source_versions[0]),
+            "{object}"
+        );
     }
     assert_eq!(result.counts.created, 4 + 8 + 1 + 1);
     target.shutdown().await;
@@ -627,7 +635,19 @@ async fn under_injected_faults_every_object_is_restored_exactly_once() {
     source.shutdown().await;
 
     let target = kubesim(Profile::V1_33).await;
-    let client = target.client().unwrap();
+    // godwit's client: kube's own retries are off, so every fault below is retried by
+    // godwit-client's policy, and counted there.
+    let retries = godwit_client::Retries::default();
+    let client = godwit_client(
+        &target,
+        godwit_client::RequestPolicy {
+            initial_backoff: std::time::Duration::from_millis(5),
+            max_attempts: 12,
+            ..Default::default()
+        },
+        &retries,
+    )
+    .await;
     let faults = target.faults();
     for fault in [
         Fault::TooManyRequests {
@@ -643,18 +663,15 @@ async fn under_injected_faults_every_object_is_restored_exactly_once() {
             method: None,
         });
     }
-    let options = ExecuteOptions {
-        initial_backoff: std::time::Duration::from_millis(5),
-        max_attempts: 12,
-        ..options()
-    };
-    let result = restore(&client, &backup, spec("faulty"), &options).await;
-    assert!(
-        faults.injected() > 10,
-        "only {} faults injected",
-        faults.injected()
-    );
+    let result = restore(&client, &backup, spec("faulty"), &options()).await;
+    let injected = faults.injected();
+    assert!(injected > 10, "only {injected} faults injected");
     faults.clear();
+    assert_eq!(
+        retries.count(),
+        injected as u64,
+        "each fault retried once, by godwit"
+    );
     assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
     // 150 ConfigMaps and their namespace.
     assert_eq!(result.counts.created, 151, "{:#?}", result.counts);
@@ -728,8 +745,127 @@ async fn a_missing_priorities_configmap_is_fine_and_user_priorities_are_read() {
     );
     assert_eq!(result.warnings.velero.len(), 1, "{:?}", result.warnings);
     assert!(result.warnings.velero[0].contains("\"nonsense\""));
-    rockband(&client, 'd', "v2beta1", "beatles").await;
+    let object = rockband(&client, 'd', "v2", "beatles").await;
+    assert_eq!(
+        written_version(&object).as_deref(),
+        Some("v2beta1"),
+        "{object}"
+    );
     target.shutdown().await;
+}
+
+/// The ConfigMap without its key is not silently "no priorities": a warning names both.
+#[tokio::test]
+async fn a_priorities_configmap_without_the_key_is_a_warning() {
+    let (_dir, backup) = source_backup(false).await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    install_crd(
+        &client,
+        rockbands_crd("case-d.example.io", &["v2", "v2beta2", "v2beta1"], "v2"),
+    )
+    .await;
+    create_namespace(&client, "velero", json!({})).await;
+    create(
+        &client,
+        &configmaps(),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "enableapigroupversions", "namespace": "velero"},
+        "data": {"priorities": "rockbands.case-d.example.io=v2beta1\n"}}),
+    )
+    .await;
+    let mut spec = spec("no-key");
+    spec.included_resources = vec!["rockbands.case-d.example.io".to_owned()];
+    let result = restore(&client, &backup, spec, &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    assert_eq!(
+        result.warnings.velero,
+        [
+            "ConfigMap velero/enableapigroupversions has no key restoreResourcesVersionPriority, \
+          so no user version priorities apply; put them under that key, one \
+          <resource>.<group>=<version>,... line each"
+        ]
+    );
+    // Case D's rule 3, not the priority the misplaced line asked for.
+    let object = rockband(&client, 'd', "v2", "beatles").await;
+    assert_eq!(
+        written_version(&object).as_deref(),
+        Some("v2beta2"),
+        "{object}"
+    );
+    target.shutdown().await;
+}
+
+/// `restoreStatus` writes the backed-up status back through the status subresource for the
+/// resources it selects, and only those.
+#[tokio::test]
+async fn restore_status_writes_the_selected_statuses() {
+    let group = "status.example.io";
+    let source = kubesim(Profile::V1_33).await;
+    let source_client = source.client().unwrap();
+    create_namespace(&source_client, "music", json!({})).await;
+    let mut crd = rockbands_crd(group, &["v1"], "v1");
+    crd["spec"]["versions"][0]["subresources"] = json!({"status": {}});
+    install_crd(&source_client, crd.clone()).await;
+    create(
+        &source_client,
+        &rockbands(group, "v1"),
+        json!({"apiVersion": format!("{group}/v1"), "kind": "RockBand",
+               "metadata": {"name": "beatles", "namespace": "music"}, "spec": {"members": 4}}),
+    )
+    .await;
+    api(&source_client, &rockbands(group, "v1"), Some("music"))
+        .patch_status(
+            "beatles",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(json!({"status": {"touring": true}})),
+        )
+        .await
+        .unwrap();
+    let (_dir, backup) = take_backup(
+        &source_client,
+        &[Backed {
+            group_resource: "rockbands.status.example.io",
+            kind: "RockBand",
+            versions: vec!["v1"],
+            objects: vec![(Some("music"), "beatles".to_owned())],
+        }],
+    )
+    .await;
+    source.shutdown().await;
+    for (selection, expected) in [
+        (None, Value::Null),
+        (
+            Some(godwit_restore::ResourceSelection {
+                included: vec!["rockbands".to_owned()],
+                excluded: Vec::new(),
+            }),
+            json!({"touring": true}),
+        ),
+        (
+            Some(godwit_restore::ResourceSelection {
+                included: vec!["*".to_owned()],
+                excluded: vec!["rockbands.status.example.io".to_owned()],
+            }),
+            Value::Null,
+        ),
+    ] {
+        let target = kubesim(Profile::V1_33).await;
+        let client = target.client().unwrap();
+        install_crd(&client, crd.clone()).await;
+        let mut spec = spec("status");
+        spec.restore_status = selection.clone();
+        let result = restore(&client, &backup, spec, &options()).await;
+        assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+        assert!(
+            result.warnings.all().next().is_none(),
+            "{:?}",
+            result.warnings
+        );
+        let object = rockband_at(&client, group, "v1").await;
+        assert_eq!(object["status"], expected, "{selection:?}");
+        target.shutdown().await;
+    }
 }
 
 #[tokio::test]
@@ -785,19 +921,25 @@ async fn dry_run_plans_without_touching_the_target() {
 async fn failing_to_read_the_priorities_configmap_fails_the_restore() {
     let (_dir, backup) = shop_backup().await;
     let target = kubesim(Profile::V1_33).await;
-    let client = target.client().unwrap();
+    let retries = godwit_client::Retries::default();
+    let client = godwit_client(
+        &target,
+        godwit_client::RequestPolicy {
+            initial_backoff: std::time::Duration::from_millis(1),
+            max_attempts: 3,
+            ..Default::default()
+        },
+        &retries,
+    )
+    .await;
     target.faults().add(FaultRule {
         fault: Fault::ServerError { code: 500 },
         fraction: 1.0,
         path_contains: Some("/configmaps/enableapigroupversions".to_owned()),
         method: None,
     });
-    let options = ExecuteOptions {
-        initial_backoff: std::time::Duration::from_millis(1),
-        max_attempts: 3,
-        ..options()
-    };
-    let result = restore(&client, &backup, spec("unreadable"), &options).await;
+    let result = restore(&client, &backup, spec("unreadable"), &options()).await;
+    assert_eq!(retries.count(), 2, "three attempts");
     assert_eq!(result.phase, Phase::Failed);
     assert_eq!(result.errors.velero.len(), 1);
     assert!(
@@ -908,4 +1050,180 @@ async fn rockband_at(client: &kube::Client, group: &str, version: &str) -> Value
         .await
         .unwrap();
     serde_json::to_value(object).unwrap()
+}
+
+fn persistent_volumes() -> kube::api::ApiResource {
+    resource("", "v1", "persistentvolumes", "PersistentVolume")
+}
+
+fn persistent_volume_claims() -> kube::api::ApiResource {
+    resource("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
+}
+
+/// A source with PV `vol` bound to claim `shop/data`, and its backup (both objects).
+async fn volume_backup() -> (tempfile::TempDir, godwit_tarball::ExtractedBackup) {
+    let source = kubesim(Profile::V1_33).await;
+    let client = source.client().unwrap();
+    create_namespace(&client, "shop", json!({})).await;
+    create(
+        &client,
+        &persistent_volumes(),
+        json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "vol"},
+               "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                        "hostPath": {"path": "/tmp/vol"},
+                        "claimRef": {"namespace": "shop", "name": "data", "uid": "u-1"}}}),
+    )
+    .await;
+    create(
+        &client,
+        &persistent_volume_claims(),
+        json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"name": "data", "namespace": "shop", "labels": {"app": "db"}},
+               "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "vol",
+                        "resources": {"requests": {"storage": "1Gi"}}}}),
+    )
+    .await;
+    let bound = kube::api::Patch::Merge(json!({"status": {"phase": "Bound"}}));
+    let params = kube::api::PatchParams::default();
+    api(&client, &persistent_volumes(), None)
+        .patch_status("vol", &params, &bound)
+        .await
+        .unwrap();
+    api(&client, &persistent_volume_claims(), Some("shop"))
+        .patch_status("data", &params, &bound)
+        .await
+        .unwrap();
+    let backup = take_backup(
+        &client,
+        &[
+            Backed {
+                group_resource: "persistentvolumes",
+                kind: "PersistentVolume",
+                versions: vec!["v1"],
+                objects: vec![(None, "vol".to_owned())],
+            },
+            Backed {
+                group_resource: "persistentvolumeclaims",
+                kind: "PersistentVolumeClaim",
+                versions: vec!["v1"],
+                objects: vec![(Some("shop"), "data".to_owned())],
+            },
+        ],
+    )
+    .await;
+    source.shutdown().await;
+    backup
+}
+
+/// The target already has a PV named `vol`, so moving its claim renames the restored one.
+async fn target_with_volume() -> godwit_kubesim::Running {
+    let target = kubesim(Profile::V1_33).await;
+    create(
+        &target.client().unwrap(),
+        &persistent_volumes(),
+        json!({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "vol"},
+               "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+                        "hostPath": {"path": "/tmp/other"}}}),
+    )
+    .await;
+    target
+}
+
+fn one_namespace_moved(name: &str) -> RestoreSpec {
+    let mut spec = spec(name);
+    spec.included_namespaces = vec!["shop".to_owned()];
+    spec.label_selector = Some(godwit_restore::LabelSelector {
+        match_labels: [("app".to_owned(), "db".to_owned())].into(),
+        match_expressions: Vec::new(),
+    });
+    spec.namespace_mapping = [("shop".to_owned(), "shop2".to_owned())].into();
+    spec
+}
+
+/// A restore of one namespace (and a label selector) leaves the claim's volume out by the
+/// filters; Velero restores it all the same as the claim's additional item, and so does godwit,
+/// renamed (SPEC section 6) with the claim pointing at the new name.
+#[tokio::test]
+async fn a_claims_volume_is_restored_with_it_when_the_filters_leave_it_out() {
+    let (_dir, backup) = volume_backup().await;
+    let target = target_with_volume().await;
+    let client = target.client().unwrap();
+    let result = restore(&client, &backup, one_namespace_moved("moved"), &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    let claim = serde_json::to_value(
+        api(&client, &persistent_volume_claims(), Some("shop2"))
+            .get("data")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let volume_name = claim["spec"]["volumeName"].as_str().unwrap().to_owned();
+    assert!(volume_name.starts_with("velero-clone-"), "{volume_name}");
+    let volume = serde_json::to_value(
+        api(&client, &persistent_volumes(), None)
+            .get(&volume_name)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        volume["metadata"]["annotations"]["velero.io/original-pv-name"],
+        "vol"
+    );
+    assert_eq!(volume["spec"]["claimRef"]["namespace"], "shop2");
+    assert!(
+        result.log.iter().any(|line| line
+            == "persistentvolumes vol is restored because persistentvolumeclaims shop/data needs \
+                it (the filters left it out: cluster-scoped, and only some namespaces are \
+                restored (set --include-cluster-resources to restore it))"),
+        "{:#?}",
+        result.log
+    );
+    target.shutdown().await;
+}
+
+/// When the claim's volume cannot be created, the claim fails too: it must not name a volume
+/// that was never created (the original name belongs to another volume in the target).
+#[tokio::test]
+async fn a_claim_whose_volume_failed_fails_too() {
+    let (_dir, backup) = volume_backup().await;
+    let target = target_with_volume().await;
+    let client = godwit_client(
+        &target,
+        godwit_client::RequestPolicy {
+            initial_backoff: std::time::Duration::from_millis(5),
+            max_attempts: 2,
+            ..Default::default()
+        },
+        &godwit_client::Retries::default(),
+    )
+    .await;
+    target.faults().add(FaultRule {
+        fault: Fault::ServerError { code: 500 },
+        fraction: 1.0,
+        path_contains: Some("/api/v1/persistentvolumes".to_owned()),
+        method: Some("POST".to_owned()),
+    });
+    let result = restore(&client, &backup, one_namespace_moved("failing"), &options()).await;
+    target.faults().clear();
+    assert_eq!(result.phase, Phase::PartiallyFailed);
+    let claim = result
+        .outcome_of("persistentvolumeclaims", Some("shop"), "data")
+        .unwrap();
+    assert_eq!(claim.outcome, Outcome::Failed);
+    assert!(
+        claim
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("its PersistentVolume vol could not be restored")),
+        "{claim:?}"
+    );
+    assert!(
+        api(&client, &persistent_volume_claims(), Some("shop2"))
+            .get_opt("data")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    target.shutdown().await;
 }

@@ -63,7 +63,7 @@ pub async fn client(
     flag: &str,
 ) -> anyhow::Result<kube::Client> {
     let config = config(kubeconfig, context, flag).await?;
-    kube::Client::try_from(config).context("cannot build a Kubernetes client")
+    crate::writes::client(config).context("cannot build a Kubernetes client")
 }
 
 /// The client configuration [`client`] builds on (it also names the cluster's URL).

@@ -101,6 +101,14 @@ pub struct RestoreShapeArgs {
     /// Keep every Service node port from the backup (true or false).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub preserve_nodeports: Option<bool>,
+
+    /// Resources whose backed-up status is restored too, comma separated ('*' for all).
+    #[arg(long, value_delimiter = ',', value_name = "RESOURCES")]
+    pub status_include_resources: Vec<String>,
+
+    /// Resources whose status is not restored, comma separated.
+    #[arg(long, value_delimiter = ',', value_name = "RESOURCES")]
+    pub status_exclude_resources: Vec<String>,
 }
 
 fn non_empty(list: &[String]) -> Option<Vec<String>> {
@@ -140,6 +148,13 @@ impl RestoreShapeArgs {
             Policy::Update => godwit_api::ExistingResourcePolicy::Update,
         });
         spec.preserve_node_ports = self.preserve_nodeports;
+        // As Velero's CLI: a restoreStatus only when one of its flags is given.
+        if !self.status_include_resources.is_empty() || !self.status_exclude_resources.is_empty() {
+            spec.restore_status = Some(godwit_api::RestoreStatusSpec {
+                included_resources: non_empty(&self.status_include_resources),
+                excluded_resources: non_empty(&self.status_exclude_resources),
+            });
+        }
     }
 }
 

@@ -96,9 +96,9 @@ pub async fn run(args: MigrateArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let source_url = source_config.cluster_url.to_string();
     let target_url = target_config.cluster_url.to_string();
-    let source = kube::Client::try_from(source_config)
+    let source = crate::writes::client(source_config)
         .context("cannot build a client for the source cluster (--from-kubeconfig)")?;
-    let target = kube::Client::try_from(target_config)
+    let target = crate::writes::client(target_config)
         .context("cannot build a client for the target cluster (--to-kubeconfig)")?;
 
     let storage_dir = match &args.storage_dir {

@@ -18,6 +18,8 @@ struct Obj {
     name: &'static str,
     versions: &'static [&'static str],
     labels: Value,
+    /// Top-level fields that replace the generated ones (`spec`, `status`).
+    fields: Value,
 }
 
 fn obj(group_resource: &'static str, namespace: Option<&'static str>, name: &'static str) -> Obj {
@@ -29,6 +31,7 @@ fn obj(group_resource: &'static str, namespace: Option<&'static str>, name: &'st
         "events" => ("Event", &["v1"]),
         "events.events.k8s.io" => ("Event", &["v1"]),
         "pods" => ("Pod", &["v1"]),
+        "persistentvolumeclaims" => ("PersistentVolumeClaim", &["v1"]),
         "serviceaccounts" => ("ServiceAccount", &["v1"]),
         "persistentvolumes" => ("PersistentVolume", &["v1"]),
         "deployments.apps" => ("Deployment", &["v1"]),
@@ -45,6 +48,7 @@ fn obj(group_resource: &'static str, namespace: Option<&'static str>, name: &'st
         name,
         versions,
         labels: json!({}),
+        fields: json!({}),
     }
 }
 
@@ -55,6 +59,10 @@ impl Obj {
     }
     fn labels(mut self, labels: Value) -> Self {
         self.labels = labels;
+        self
+    }
+    fn fields(mut self, fields: Value) -> Self {
+        self.fields = fields;
         self
     }
 }
@@ -73,6 +81,11 @@ fn body(o: &Obj, version: &str) -> Value {
     }
     let mut object = json!({"apiVersion": api_version, "kind": o.kind, "metadata": metadata,
         "spec": {"atVersion": version}});
+    if let Some(fields) = o.fields.as_object() {
+        for (key, value) in fields {
+            object[key] = value.clone();
+        }
+    }
     if gr.resource == "customresourcedefinitions" {
         let (group, plural) = o.name.split_once('.').map(|(p, g)| (g, p)).unwrap();
         object["spec"] = json!({"group": group, "names": {"plural": plural, "kind": "RockBand"}});
@@ -412,6 +425,95 @@ fn what_the_targets_control_plane_makes_is_left_to_it() {
           kube-controller-manager publishes its own cluster CA in every namespace"
         ]
     );
+}
+
+fn volume_backup() -> (tempfile::TempDir, ExtractedBackup) {
+    let bound =
+        |volume: &str| json!({"spec": {"volumeName": volume}, "status": {"phase": "Bound"}});
+    backup(&[
+        obj("persistentvolumes", None, "vol"),
+        obj("persistentvolumes", None, "other-vol"),
+        obj("persistentvolumeclaims", Some("shop"), "data")
+            .labels(json!({"app": "db"}))
+            .fields(bound("vol")),
+        obj("persistentvolumeclaims", Some("shop"), "gone-volume")
+            .labels(json!({"app": "db"}))
+            .fields(bound("not-backed-up")),
+        obj("persistentvolumeclaims", Some("shop"), "pending").labels(json!({"app": "db"})),
+    ])
+}
+
+#[test]
+fn what_restored_objects_need_is_pulled_in_past_the_filters() {
+    let (_dir, backup) = volume_backup();
+    let mut spec = spec();
+    spec.included_namespaces = vec!["shop".to_owned()];
+    spec.label_selector = Some(LabelSelector {
+        match_labels: [("app".to_owned(), "db".to_owned())].into(),
+        match_expressions: Vec::new(),
+    });
+    let plan = plan_ok(&backup, &discovery(&[]), &spec);
+    let (planned, skipped) = outline(&plan);
+    // The claim's volume comes along, in the volumes' place before the claims.
+    assert_eq!(
+        planned,
+        [
+            "persistentvolumes vol",
+            "persistentvolumeclaims shop/data",
+            "persistentvolumeclaims shop/gone-volume",
+            "persistentvolumeclaims shop/pending",
+        ]
+    );
+    assert_eq!(plan.pulled_in.len(), 1, "{:#?}", plan.pulled_in);
+    assert_eq!(
+        plan.pulled_in[0].object.to_string(),
+        "persistentvolumes vol"
+    );
+    assert_eq!(
+        plan.pulled_in[0].needed_by.to_string(),
+        "persistentvolumeclaims shop/data"
+    );
+    assert!(
+        plan.pulled_in[0]
+            .left_out_because
+            .starts_with("cluster-scoped"),
+        "{:?}",
+        plan.pulled_in[0]
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.starts_with("persistentvolumes other-vol"))
+    );
+    assert_eq!(
+        plan.warnings,
+        [
+            "persistentvolumeclaims shop/gone-volume needs persistentvolumes not-backed-up, which \
+          the backup does not hold; restore it from elsewhere, or persistentvolumeclaims \
+          shop/gone-volume may not work in the target"
+        ]
+    );
+    assert!(
+        plan.render_table()
+            .contains("Restored because another object needs them")
+    );
+
+    // Excluding cluster resources outright, or the resource, keeps the volume out.
+    for edit in [
+        (|spec: &mut RestoreSpec| spec.include_cluster_resources = Some(false))
+            as fn(&mut RestoreSpec),
+        |spec: &mut RestoreSpec| spec.excluded_resources = vec!["persistentvolumes".to_owned()],
+    ] {
+        let mut excluded = spec.clone();
+        edit(&mut excluded);
+        let plan = plan_ok(&backup, &discovery(&[]), &excluded);
+        assert!(plan.pulled_in.is_empty(), "{:#?}", plan.pulled_in);
+        assert!(
+            plan.tiers
+                .iter()
+                .all(|t| t.group_resource.resource != "persistentvolumes")
+        );
+    }
 }
 
 #[test]

@@ -165,3 +165,34 @@ pub async fn take_backup(
     .unwrap();
     (dir, backup)
 }
+
+/// The version godwit wrote an object at: the `apiVersion` of its own `managedFields` entry
+/// (the API server answers a read at whatever version is asked, so the object's `apiVersion`
+/// proves nothing).
+pub fn written_version(object: &Value) -> Option<String> {
+    object["metadata"]["managedFields"]
+        .as_array()?
+        .iter()
+        .rev()
+        .filter(|entry| entry["manager"] == godwit_restore::FIELD_MANAGER)
+        .filter(|entry| entry["subresource"].as_str().unwrap_or("").is_empty())
+        .filter_map(|entry| entry["apiVersion"].as_str())
+        .map(|api_version| {
+            api_version
+                .rsplit_once('/')
+                .map_or(api_version, |(_, version)| version)
+                .to_owned()
+        })
+        .next()
+}
+
+/// A client of godwit's (`godwit-client`: its retry policy, kube's off) for a kubesim.
+pub async fn godwit_client(
+    sim: &Running,
+    policy: godwit_client::RequestPolicy,
+    retries: &godwit_client::Retries,
+) -> kube::Client {
+    godwit_client::from_kubeconfig_yaml(&sim.kubeconfig_yaml(), policy, retries)
+        .await
+        .unwrap()
+}
