@@ -50,3 +50,36 @@ pub struct DeleteBackupRequestStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }
+
+impl DeleteBackupRequest {
+    /// A request to delete `backup` (Velero's shape: a generated name after the backup's, and
+    /// the backup's name and uid as labels).
+    pub fn for_backup(backup: &crate::Backup, namespace: &str) -> Self {
+        let name = backup.metadata.name.clone().unwrap_or_default();
+        let mut labels = std::collections::BTreeMap::new();
+        labels.insert(crate::labels::BACKUP_NAME.to_owned(), name.clone());
+        if let Some(uid) = &backup.metadata.uid {
+            labels.insert(crate::labels::BACKUP_UID.to_owned(), uid.clone());
+        }
+        DeleteBackupRequest {
+            metadata: kube::api::ObjectMeta {
+                generate_name: Some(format!("{name}-")),
+                namespace: Some(namespace.to_owned()),
+                labels: Some(labels),
+                ..kube::api::ObjectMeta::default()
+            },
+            spec: DeleteBackupRequestSpec { backup_name: name },
+            status: None,
+        }
+    }
+
+    /// Whether the request is still to be carried out (not `Processed`).
+    pub fn is_pending(&self) -> bool {
+        !matches!(
+            self.status
+                .as_ref()
+                .and_then(|status| status.phase.as_ref()),
+            Some(DeleteBackupRequestPhase::Processed)
+        )
+    }
+}

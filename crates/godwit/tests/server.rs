@@ -635,3 +635,96 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
     drop(restarted);
     cluster.sim.shutdown().await;
 }
+
+/// Deleting a Restore deletes its files in the location (Velero's restore finalizer); a Restore
+/// asking for what godwit cannot do fails validation naming the field; a backup past its
+/// expiration is deleted, from the store and the cluster, within one garbage-collection round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_restores_take_their_files_and_expired_backups_are_collected() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    let cluster = cluster().await;
+    create_namespace(&cluster.client, "shop").await;
+    create_config_maps(&cluster.client, "shop", 2).await;
+    let server = start_server(
+        &cluster,
+        &store,
+        work.path(),
+        &["--garbage-collection-frequency", "1s"],
+    )
+    .await;
+    let backups: Api<Backup> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    let restores: Api<Restore> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    backups
+        .create(&PostParams::default(), &backup_of("shop-backup", "shop"))
+        .await
+        .unwrap();
+    let backup = wait_for(&backups, "shop-backup", &server, Backup::is_terminal_phase).await;
+    assert_eq!(phase_of_backup(&backup), "Completed", "{}", server.log());
+
+    restores
+        .create(&PostParams::default(), &restore_of("again", "shop-backup"))
+        .await
+        .unwrap();
+    let restore = wait_for(&restores, "again", &server, Restore::is_terminal_phase).await;
+    assert_eq!(phase_of_restore(&restore), "Completed", "{}", server.log());
+    let files = store.join("godwit/restores/again");
+    assert!(files.join("restore-again-results.gz").is_file());
+    assert!(files.join("restore-again-logs.gz").is_file());
+
+    // Asked for hooks and resource modifiers, a restore fails validation naming both fields.
+    let mut hooked = restore_of("hooked", "shop-backup");
+    hooked.spec.hooks = Some(serde_json::json!({"resources": [{"name": "freeze"}]}));
+    hooked.spec.resource_modifier = Some(godwit_api::TypedLocalObjectReference {
+        api_group: None,
+        kind: "ConfigMap".to_owned(),
+        name: "rules".to_owned(),
+    });
+    restores
+        .create(&PostParams::default(), &hooked)
+        .await
+        .unwrap();
+    let refused = wait_for(&restores, "hooked", &server, Restore::is_terminal_phase).await;
+    assert_eq!(phase_of_restore(&refused), "FailedValidation");
+    let problems = refused.status.unwrap().validation_errors.unwrap();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].starts_with("spec.hooks: "), "{problems:?}");
+    assert!(
+        problems[1].starts_with("spec.resourceModifier: "),
+        "{problems:?}"
+    );
+
+    restores.delete("again", &Default::default()).await.unwrap();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while restores.get_opt("again").await.unwrap().is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the Restore was never let go\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!files.exists(), "restores/again/ is still in the store");
+
+    // Expired a second ago: the next round requests the deletion, which removes everything.
+    let expired = serde_json::json!({"status": {"expiration": "2026-01-01T00:00:00Z"}});
+    backups
+        .patch(
+            "shop-backup",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(expired),
+        )
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while backups.get_opt("shop-backup").await.unwrap().is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the expired backup was never collected\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(!store.join("godwit/backups/shop-backup").exists());
+    assert!(server.log().contains("expired backup: deletion requested"));
+}

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow, bail};
-use godwit_api::{Backup, BackupPhase, DeleteBackupRequest, DeleteBackupRequestSpec};
+use godwit_api::{Backup, BackupPhase, DeleteBackupRequest};
 use godwit_tarball::{BackupIndex, VersionDir};
 use kube::Api;
-use kube::api::{ListParams, ObjectMeta};
+use kube::api::ListParams;
 use serde::Serialize;
 
 use super::cluster::ClusterArgs;
@@ -367,23 +367,7 @@ async fn delete(cluster: &ClusterArgs, args: DeleteArgs) -> anyhow::Result<ExitC
     let requests: Api<DeleteBackupRequest> = Api::namespaced(client, namespace);
     for backup in &backups {
         let name = backup.metadata.name.clone().unwrap_or_default();
-        let mut labels = std::collections::BTreeMap::new();
-        labels.insert(godwit_api::labels::BACKUP_NAME.to_owned(), name.clone());
-        if let Some(uid) = &backup.metadata.uid {
-            labels.insert(godwit_api::labels::BACKUP_UID.to_owned(), uid.clone());
-        }
-        let request = DeleteBackupRequest {
-            metadata: ObjectMeta {
-                generate_name: Some(format!("{name}-")),
-                namespace: Some(namespace.clone()),
-                labels: Some(labels),
-                ..ObjectMeta::default()
-            },
-            spec: DeleteBackupRequestSpec {
-                backup_name: name.clone(),
-            },
-            status: None,
-        };
+        let request = DeleteBackupRequest::for_backup(backup, namespace);
         requests
             .create(&crate::writes::post_params(), &request)
             .await

@@ -471,7 +471,9 @@ async fn restore_job(context: &Context, api: &Api<Restore>, name: &str) -> anyho
         start_timestamp: Some(start.clone()),
         ..RestoreStatus::default()
     };
+    // From here on, deleting the Restore deletes its files too (see restore_deletion).
     let patch = serde_json::json!({
+        "metadata": super::restore_deletion::started_metadata(&restore, &location.name_any()),
         "spec": { "backupName": backup_name },
         "status": in_progress,
     });

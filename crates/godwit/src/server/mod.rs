@@ -1,6 +1,7 @@
 //! `godwit server`: runs Velero `Backup`, `Restore` and `DeleteBackupRequest` custom resources
 //! the way Velero's server does, keeps storage locations validated and backups synced from
-//! object storage, and serves `/healthz` and `/metrics`.
+//! object storage, deletes a deleted Restore's files and expired backups, and serves
+//! `/healthz` and `/metrics`.
 //!
 //! Scope, on purpose: one backup and one restore run at a time, as in Velero (each engine runs
 //! its own requests concurrently, `--concurrency` of them); there is no leader election, so run
@@ -9,10 +10,12 @@
 
 mod controller;
 mod deletion;
+mod gc;
 mod locations;
 mod metrics;
 mod progress;
 mod recovery;
+mod restore_deletion;
 mod sync;
 mod validation;
 
@@ -70,6 +73,11 @@ pub struct ServerArgs {
     /// at start).
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     pub store_validation_frequency: Duration,
+
+    /// How often backups past their expiration (`--ttl`) are looked for and deleted (Go
+    /// duration, `0s` turns garbage collection off).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub garbage_collection_frequency: Duration,
 }
 
 /// Reads a Go duration such as `30s` or `1m0s`.
@@ -100,9 +108,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             tracing::warn!(%feature, "ignoring a feature flag godwit does not have");
         }
     }
-    let client = kube::Client::try_default()
+    let config = kube::Config::infer()
         .await
         .context("cannot reach the cluster; set KUBECONFIG or run inside a pod")?;
+    let client = crate::writes::client(config).context("cannot build a Kubernetes client")?;
     let context = Arc::new(Context {
         client,
         namespace: args.server_namespace.clone(),
@@ -155,6 +164,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     tasks.spawn(controller::run_backups(context.clone()));
     tasks.spawn(controller::run_restores(context.clone()));
     tasks.spawn(deletion::run_deletions(context.clone()));
+    tasks.spawn(restore_deletion::run(context.clone()));
+    tasks.spawn(gc::run(context.clone(), args.garbage_collection_frequency));
     tracing::info!(namespace = %context.namespace, "godwit server started");
 
     tokio::select! {
