@@ -74,7 +74,8 @@ pub fn target_serves(scenario: &Scenario, names: &Names, served: &Inventory) -> 
         | Kind::NodePort
         | Kind::ExistingNone
         | Kind::ExistingUpdate
-        | Kind::ControlPlaneObjects => {
+        | Kind::ControlPlaneObjects
+        | Kind::Lifecycle => {
             return None;
         }
     };
@@ -113,7 +114,7 @@ pub fn group_resource(names: &Names, scenario: &Scenario) -> String {
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers.autoscaling".to_owned(),
         Kind::NamespaceMapping => "persistentvolumeclaims".to_owned(),
         Kind::NodePort => "services".to_owned(),
-        Kind::ExistingNone | Kind::ExistingUpdate | Kind::ControlPlaneObjects => {
+        Kind::ExistingNone | Kind::ExistingUpdate | Kind::ControlPlaneObjects | Kind::Lifecycle => {
             "configmaps".to_owned()
         }
     }

@@ -178,6 +178,9 @@ pub fn install_args(server_namespace: &str, image: &str, node_storage: &str) -> 
         node_storage,
         "--features",
         "EnableAPIGroupVersions",
+        // The lifecycle row expires the backup and waits for it to go.
+        "--garbage-collection-frequency",
+        "1s",
     ]
     .map(str::to_owned)
     .to_vec()
@@ -193,6 +196,9 @@ pub fn server_args(server_namespace: &str, storage: &Path) -> Vec<String> {
         storage.display().to_string(),
         // The target learns of the source's backup by syncing the shared location.
         "--backup-sync-period".to_owned(),
+        "1s".to_owned(),
+        // The lifecycle row expires the backup and waits for it to go.
+        "--garbage-collection-frequency".to_owned(),
         "1s".to_owned(),
         // Two servers on one machine: any free port for /healthz and /metrics.
         "--metrics-address".to_owned(),

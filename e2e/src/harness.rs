@@ -431,6 +431,20 @@ async fn run_on(
         None
     };
 
+    // Last: garbage collection takes the backup (and the restores made from it).
+    let lifecycle = if has(Kind::Lifecycle) {
+        lifecycle(
+            &clusters.target,
+            &target_namespace,
+            &backup,
+            &names.restore("hooks"),
+            &storage,
+        )
+        .await
+    } else {
+        Vec::new()
+    };
+
     let mut rows = Vec::new();
     for scenario in scenarios {
         let restores = Restores {
@@ -438,6 +452,7 @@ async fn run_on(
             mapping: mapping.as_ref().map(|(run, _)| run),
             mapping_deleted: mapping.as_ref().map(|(_, deleted)| deleted),
             update: update.as_ref(),
+            lifecycle: &lifecycle,
         };
         let mut observation = observe(&clusters.target, names, scenario, &restores)
             .await
@@ -496,6 +511,108 @@ async fn with_served_versions(
             row
         })
         .collect())
+}
+
+/// The lifecycle row's steps in the target: a Restore asking for restore hooks fails
+/// validation naming `spec.hooks`; then the backup, its expiration moved into the past, is
+/// deleted from the cluster and the store by the server's garbage collection.
+async fn lifecycle(
+    target: &Cluster,
+    server_namespace: &str,
+    backup: &str,
+    hooked: &str,
+    storage: &Path,
+) -> Vec<Check> {
+    let restores: Api<godwit_api::Restore> =
+        Api::namespaced(target.client.clone(), server_namespace);
+    let mut restore = godwit_api::Restore::new(
+        hooked,
+        godwit_api::RestoreSpec {
+            backup_name: backup.to_owned(),
+            hooks: Some(serde_json::json!({"resources": [{"name": "freeze"}]})),
+            ..godwit_api::RestoreSpec::default()
+        },
+    );
+    restore.metadata.namespace = Some(server_namespace.to_owned());
+    let what = format!("Restore {hooked} with spec.hooks fails validation naming spec.hooks");
+    let mut checks = Vec::new();
+    let created = restores
+        .create(&kube::api::PostParams::default(), &restore)
+        .await;
+    let refused = match created {
+        Err(err) => Err(format!("cannot create it: {err}")),
+        Ok(_) => {
+            let finished = wait_until(
+                &format!("Restore {hooked} to end"),
+                STEP_TIMEOUT,
+                || async {
+                    Ok(restores
+                        .get_opt(hooked)
+                        .await?
+                        .is_some_and(|restore| restore.is_terminal_phase()))
+                },
+            )
+            .await;
+            match finished {
+                Ok(()) => restores
+                    .get_opt(hooked)
+                    .await
+                    .map_err(|err| err.to_string()),
+                Err(err) => Err(format!("{err:#}")),
+            }
+        }
+    };
+    checks.push(match refused {
+        Ok(Some(restore)) => {
+            let phase = restore
+                .phase()
+                .map_or("none", |phase| phase.as_str())
+                .to_owned();
+            let errors = restore
+                .status
+                .and_then(|status| status.validation_errors)
+                .unwrap_or_default();
+            Check::new(
+                format!("{what} (phase {phase}, {errors:?})"),
+                phase == "FailedValidation"
+                    && errors.iter().any(|error| error.starts_with("spec.hooks: ")),
+            )
+        }
+        Ok(None) => Check::new(format!("{what} (it never ended)"), false),
+        Err(err) => Check::new(format!("{what} ({err})"), false),
+    });
+
+    let backups: Api<Backup> = Api::namespaced(target.client.clone(), server_namespace);
+    let what =
+        format!("backup {backup}, expired, is garbage-collected from the cluster and the store");
+    let expired = serde_json::json!({"status": {"expiration": "2026-01-01T00:00:00Z"}});
+    let patched = backups
+        .patch(
+            backup,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&expired),
+        )
+        .await;
+    if let Err(err) = patched {
+        checks.push(Check::new(
+            format!("{what} (cannot expire it: {err})"),
+            false,
+        ));
+        return checks;
+    }
+    let gone = wait_until(
+        &format!("backup {backup} to be garbage-collected"),
+        STEP_TIMEOUT,
+        || async { Ok(backups.get_opt(backup).await?.is_none()) },
+    )
+    .await;
+    let left = crate::readback::find_file(storage, &format!("{backup}.tar.gz"));
+    checks.push(match (gone, left) {
+        (Err(err), _) => Check::new(format!("{what} ({err:#})"), false),
+        (Ok(()), Some(path)) => Check::new(format!("{what} ({} is left)", path.display()), false),
+        (Ok(()), None) => Check::new(what, true),
+    });
+    checks
 }
 
 /// `godwit restore delete NAME --confirm`, as a user would, then a check that the Restore went
@@ -730,6 +847,8 @@ async fn set_up(
                 )
                 .await?;
             }
+            // Its steps run after the restores, in the target.
+            Kind::Lifecycle => {}
             Kind::ControlPlaneObjects => {
                 // The source's controller manager fills the namespace a moment after its
                 // create; the backup must find it filled.

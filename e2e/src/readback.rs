@@ -186,6 +186,8 @@ pub(crate) struct Restores<'a> {
     pub(crate) mapping: Option<&'a RestoreRun>,
     /// Whether deleting the mapping restore took its files along.
     pub(crate) mapping_deleted: Option<&'a Check>,
+    /// What the lifecycle steps found (validation, garbage collection).
+    pub(crate) lifecycle: &'a [Check],
     pub(crate) update: Option<&'a RestoreRun>,
 }
 
@@ -397,6 +399,24 @@ pub(crate) async fn observe(
                 ),
                 node_port == Some(u64::from(names.node_port())),
             ));
+        }
+        Kind::Lifecycle => {
+            // The row's version is the main restore's choice for ConfigMaps; its checks are
+            // the lifecycle steps'.
+            observation.rule = restores.main.rule("configmaps");
+            observation.restored_version = restores
+                .main
+                .choice("configmaps")
+                .map(|choice| choice.version.clone());
+            observation.found_at_expected = true;
+            if restores.lifecycle.is_empty() {
+                observation
+                    .checks
+                    .push(Check::new("the lifecycle steps ran", false));
+            }
+            observation
+                .checks
+                .extend(restores.lifecycle.iter().cloned());
         }
         Kind::ControlPlaneObjects => {
             observation.rule = restores.main.rule("configmaps");

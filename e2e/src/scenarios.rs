@@ -35,6 +35,10 @@ pub enum Kind {
     /// What the control plane keeps in every namespace (the `default` ServiceAccount and the
     /// `kube-root-ca.crt` ConfigMap): the target's own stay, and no warning names them.
     ControlPlaneObjects,
+    /// What the target's server does with Velero's resources over their life: a Restore asking
+    /// for hooks fails validation naming the field, and the backup, once expired, is deleted
+    /// from the cluster and the store by garbage collection (run last: it takes the backup).
+    Lifecycle,
 }
 
 /// One row of the end-to-end table.
@@ -190,6 +194,14 @@ pub const SCENARIOS: &[Scenario] = &[
         expected_version: Some("v1"),
         expected_rule: "targetPreferred",
     },
+    Scenario {
+        name: "backup-lifecycle",
+        kind: Kind::Lifecycle,
+        backup_versions: &["v1"],
+        target_versions: &["v1"],
+        expected_version: Some("v1"),
+        expected_rule: "targetPreferred",
+    },
 ];
 
 impl Scenario {
@@ -204,7 +216,8 @@ impl Scenario {
             Kind::NamespaceMapping
             | Kind::ExistingNone
             | Kind::ExistingUpdate
-            | Kind::ControlPlaneObjects => None,
+            | Kind::ControlPlaneObjects
+            | Kind::Lifecycle => None,
         }
     }
 }

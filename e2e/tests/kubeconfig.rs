@@ -97,6 +97,7 @@ async fn one_cluster_twice_runs_what_one_cluster_can() {
             ("existing-none", report::Verdict::Pass),
             ("existing-update", report::Verdict::Pass),
             ("control-plane-objects", report::Verdict::Pass),
+            ("backup-lifecycle", report::Verdict::Pass),
         ],
         "{table}"
     );

@@ -91,6 +91,11 @@ pub struct InstallArgs {
     /// Feature flags for the server, comma separated (`EnableAPIGroupVersions`).
     #[arg(long, value_delimiter = ',')]
     pub features: Vec<String>,
+
+    /// How often the server deletes expired backups (Go duration; the server's default, 1h,
+    /// when unset).
+    #[arg(long, value_name = "DURATION")]
+    pub garbage_collection_frequency: Option<String>,
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
@@ -206,12 +211,9 @@ fn location_manifest(namespace: &str, location: &DefaultLocation) -> Option<Back
 }
 
 /// The server Deployment.
-fn deployment(
-    namespace: &str,
-    image: &str,
-    features: &[String],
-    location: &DefaultLocation,
-) -> Value {
+fn deployment(namespace: &str, install: &InstallArgs, location: &DefaultLocation) -> Value {
+    let image = &install.image;
+    let features = &install.features;
     let mut args = vec![
         "server".to_owned(),
         format!("--namespace={namespace}"),
@@ -219,6 +221,9 @@ fn deployment(
     ];
     if !features.is_empty() {
         args.push(format!("--features={}", features.join(",")));
+    }
+    if let Some(frequency) = &install.garbage_collection_frequency {
+        args.push(format!("--garbage-collection-frequency={frequency}"));
     }
     let mut container = json!({
         "name": NAME,
@@ -342,7 +347,7 @@ pub(crate) fn manifests(
     ));
     out.push(manifest::<Deployment>(
         true,
-        deployment(namespace, &args.image, &args.features, location),
+        deployment(namespace, args, location),
     ));
     if let Some(bsl) = location_manifest(namespace, location) {
         let mut object =

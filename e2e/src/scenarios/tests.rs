@@ -207,7 +207,8 @@ fn one_cluster_runs_only_what_does_not_need_two() {
             "namespace-mapping",
             "existing-none",
             "existing-update",
-            "control-plane-objects"
+            "control-plane-objects",
+            "backup-lifecycle"
         ]
     );
 }
