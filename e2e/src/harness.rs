@@ -16,7 +16,7 @@ use crate::godwit::{Godwit, Server, tail};
 use crate::in_cluster;
 use crate::kubeapi::{self, create, create_if_missing, wait_until};
 use crate::objects::{
-    self, BACKED_UP_VALUE, CLAIM_LABEL, CLAIM_NAME, LIVE_VALUE, ROOT_CA_CONFIG_MAP,
+    self, BACKED_UP_VALUE, CLAIM_LABEL, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME, ROOT_CA_CONFIG_MAP,
 };
 use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
 use crate::report::{Check, Observation, Row, judge};
@@ -794,6 +794,16 @@ async fn set_up(
                     ),
                     Duration::from_secs(30),
                     || async { create(source, &resource, &body).await.map(|()| true) },
+                )
+                .await?;
+                // Field ownership of server-side apply, which a restore carries over (kubesim
+                // has no apply, so the entry is written as a user may write one).
+                kubeapi::add_managed_fields_entry(
+                    source,
+                    &resource,
+                    &namespace,
+                    OBJECT_NAME,
+                    objects::applied_entry(&resource.api_version),
                 )
                 .await?;
             }

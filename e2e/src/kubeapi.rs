@@ -103,6 +103,40 @@ pub async fn patch_status(
     Ok(())
 }
 
+/// Appends an entry to an object's `managedFields` (a merge patch of the whole list).
+pub async fn add_managed_fields_entry(
+    client: &Client,
+    resource: &ApiResource,
+    namespace: &str,
+    name: &str,
+    entry: Value,
+) -> anyhow::Result<()> {
+    let api = api(client, resource, Some(namespace));
+    let object = api
+        .get(name)
+        .await
+        .with_context(|| format!("cannot read {} {namespace}/{name}", resource.kind))?;
+    let mut entries: Vec<Value> = object
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|entry| serde_json::to_value(entry).ok())
+        .collect();
+    entries.push(entry);
+    api.patch(
+        name,
+        &PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_owned()),
+            ..PatchParams::default()
+        },
+        &Patch::Merge(serde_json::json!({"metadata": {"managedFields": entries}})),
+    )
+    .await
+    .with_context(|| format!("cannot add a managedFields entry to {namespace}/{name}"))?;
+    Ok(())
+}
+
 /// Reads an object; `None` when it does not exist (or its resource is not served).
 pub async fn get(
     client: &Client,

@@ -17,6 +17,7 @@
 //! deploys each server with `godwit install` instead of starting it here.
 
 pub mod args;
+pub mod bench;
 pub mod clusters;
 pub mod envtest;
 pub mod evidence;

@@ -110,6 +110,17 @@ pub fn widget(names: &Names, scenario: &str, version: &str) -> Value {
     })
 }
 
+/// The manager of the server-side-apply entry every scenario's widget carries in the source.
+pub const APPLY_MANAGER: &str = "e2e-applier";
+
+/// A `managedFields` entry of server-side apply by [`APPLY_MANAGER`] at `api_version`, owning
+/// `spec.color`.
+pub fn applied_entry(api_version: &str) -> Value {
+    json!({"manager": APPLY_MANAGER, "operation": "Apply", "apiVersion": api_version,
+           "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+           "fieldsV1": {"f:spec": {"f:color": {}}}})
+}
+
 /// A HorizontalPodAutoscaler written at `autoscaling/v1`, which both 1.25 and 1.33 serve.
 pub fn horizontal_pod_autoscaler(names: &Names) -> Value {
     json!({

@@ -191,9 +191,9 @@ pub(crate) struct Restores<'a> {
     pub(crate) update: Option<&'a RestoreRun>,
 }
 
-/// Whether the source's `managedFields` entry of the object (the harness created it there at the
-/// source's preferred version) came along: it must when the target serves that version, and
-/// must not when it does not (the target cannot read such an entry).
+/// Whether the source's server-side-apply entry of the object (written at the source's
+/// preferred version) came along: it must when the target serves that version, and must not
+/// when it does not (the target cannot read such an entry).
 fn carried_over(scenario: &Scenario, object: &kube::core::DynamicObject) -> Check {
     let written = scenario.backup_versions.first().copied().unwrap_or("v1");
     // A CRD the restore brings serves the backup's versions.
@@ -206,7 +206,7 @@ fn carried_over(scenario: &Scenario, object: &kube::core::DynamicObject) -> Chec
         .unwrap_or_default()
         .iter()
         .any(|entry| {
-            entry.manager.as_deref() == Some(kubeapi::FIELD_MANAGER)
+            entry.manager.as_deref() == Some(objects::APPLY_MANAGER)
                 && entry
                     .api_version
                     .as_deref()
@@ -215,13 +215,13 @@ fn carried_over(scenario: &Scenario, object: &kube::core::DynamicObject) -> Chec
     Check::new(
         if readable {
             format!(
-                "the source's managedFields entry ({} at {written}) is carried over",
-                kubeapi::FIELD_MANAGER
+                "the source's server-side-apply entry ({} at {written}) is carried over",
+                objects::APPLY_MANAGER
             )
         } else {
             format!(
-                "the source's managedFields entry at {written} is left out (the target does not \
-                 serve {written})"
+                "the source's server-side-apply entry at {written} is left out (the target does \
+                 not serve {written})"
             )
         },
         carried == readable,

@@ -21,9 +21,22 @@ pub fn repo_root() -> PathBuf {
 
 /// Builds `packages` (debug profile) and returns the directory their binaries are in.
 pub fn build(packages: &[&str]) -> anyhow::Result<PathBuf> {
+    build_profile(packages, false)
+}
+
+/// Builds `packages` with the release profile (for measurements) and returns where the
+/// binaries are.
+pub fn build_release(packages: &[&str]) -> anyhow::Result<PathBuf> {
+    build_profile(packages, true)
+}
+
+fn build_profile(packages: &[&str], release: bool) -> anyhow::Result<PathBuf> {
     let cargo = program();
     let mut build = Command::new(&cargo);
     build.arg("build");
+    if release {
+        build.arg("--release");
+    }
     for package in packages {
         build.args(["-p", package]);
     }
@@ -33,7 +46,7 @@ pub fn build(packages: &[&str]) -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("building {} failed", packages.join(", "));
     }
-    Ok(target_directory()?.join("debug"))
+    Ok(target_directory()?.join(if release { "release" } else { "debug" }))
 }
 
 /// Where cargo puts build output: `CARGO_TARGET_DIR`, else what `cargo metadata` says.

@@ -2,6 +2,7 @@
 //!
 //! Few dependencies on purpose: xtask must build fast on a fresh machine.
 
+mod bench;
 mod cargo;
 mod check_deps;
 mod demo;
@@ -23,6 +24,8 @@ tasks:
                    [--json PATH] [--k8s OLD,NEW]  (envtest: the two releases; default
                    1.33.13,1.36.3, built with Go by `envtest install` when missing)
                    [--in-cluster [--ready-timeout SECS]]  (kind only: deploy with godwit install)
+  bench        restore and backup throughput next to the API server's own, on kubesim and a
+               real control plane, as a table (cargo xtask bench --help)
   envtest      real control planes (etcd, kube-apiserver, kube-controller-manager) built from
                the Go module proxy: envtest install [--k8s RELEASES] | run [--k8s RELEASE]
                [-- COMMAND...] | module RELEASE  (cargo xtask envtest help for more)
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Some("check-deps") => check_deps::run(),
         Some("e2e") => e2e::run(&args[1..]),
         Some("envtest") => envtest::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{HELP}");
             Ok(())

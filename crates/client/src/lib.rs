@@ -8,6 +8,11 @@
 //! their own, so a request is retried in exactly one place, and the count of retries is there
 //! to read ([`Retries`]).
 //!
+//! Throttling is shared: a 429 from the API server (API Priority and Fairness rejecting a
+//! request) pauses every request of the client for the `Retry-After` it names, not only the one
+//! that was refused, so a restore with many requests in flight backs off together instead of
+//! sending its other requests into the same refusal.
+//!
 //! A create retried after a dropped connection may have been applied the first time; callers
 //! that create objects treat `AlreadyExists` accordingly (the restore checks the object's
 //! restore label).
@@ -104,12 +109,92 @@ fn random_fraction() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// When the client's requests may go again after a 429; shared by all of them.
+#[derive(Debug, Clone, Default)]
+struct Pause(Arc<std::sync::Mutex<Option<tokio::time::Instant>>>);
+
+impl Pause {
+    /// Holds every request until `until` at least.
+    fn extend(&self, until: tokio::time::Instant) {
+        let mut paused = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    /// The time requests wait for, if it is still ahead.
+    fn until(&self) -> Option<tokio::time::Instant> {
+        let paused = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused.filter(|until| *until > tokio::time::Instant::now())
+    }
+}
+
+/// Holds each request while the client is paused, then sends it.
+#[derive(Clone)]
+struct Paused<S> {
+    inner: S,
+    pause: Pause,
+}
+
+impl<S, Req> tower::Service<Req> for Paused<S>
+where
+    S: tower::Service<Req> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    Req: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Req) -> Self::Future {
+        let Some(until) = self.pause.until() else {
+            return Box::pin(self.inner.call(request));
+        };
+        // The ready inner service is taken for this call; a fresh clone serves the next.
+        let fresh = self.inner.clone();
+        let mut ready = std::mem::replace(&mut self.inner, fresh);
+        Box::pin(async move {
+            tokio::time::sleep_until(until).await;
+            ready.call(request).await
+        })
+    }
+}
+
+/// The layer of [`Paused`].
+#[derive(Clone)]
+struct PausedLayer(Pause);
+
+impl<S> tower::Layer<S> for PausedLayer {
+    type Service = Paused<S>;
+
+    fn layer(&self, inner: S) -> Paused<S> {
+        Paused {
+            inner,
+            pause: self.0.clone(),
+        }
+    }
+}
+
 /// The tower retry policy of one request (tower clones it per request).
 #[derive(Clone)]
 struct Retrying {
     policy: RequestPolicy,
     attempt: u32,
     retries: Retries,
+    pause: Pause,
 }
 
 impl<B> Policy<Request<Body>, Response<B>, BoxError> for Retrying {
@@ -137,6 +222,11 @@ impl<B> Policy<Request<Body>, Response<B>, BoxError> for Retrying {
         }
         let wait = self.policy.next_wait(self.attempt, answer)?;
         self.retries.0.fetch_add(1, Ordering::Relaxed);
+        if let Answer::Status(429, Some(seconds)) = answer {
+            // The server asked for a pause: every request of the client takes it.
+            self.pause
+                .extend(tokio::time::Instant::now() + Duration::from_secs(seconds));
+        }
         let outcome = match result {
             Ok(response) if response.status() == StatusCode::TOO_MANY_REQUESTS => "throttled",
             Ok(_) => "server error",
@@ -176,15 +266,19 @@ pub fn client(
     retries: &Retries,
 ) -> Result<kube::Client, kube::Error> {
     config.default_retry = false;
+    let pause = Pause::default();
     let layer = RetryLayer::new(Retrying {
         policy,
         attempt: 0,
         retries: retries.clone(),
+        pause: pause.clone(),
     });
     // Retrying sends a request again through the inner service, so that must be cloneable:
-    // a buffer in front of kube's boxed stack makes it so.
+    // a buffer in front of kube's boxed stack makes it so. Every attempt, the first and the
+    // retries, waits out a pause.
     Ok(ClientBuilder::try_from(config)?
         .with_layer(&BufferLayer::new(BUFFER))
+        .with_layer(&PausedLayer(pause))
         .with_layer(&layer)
         .build())
 }

@@ -38,6 +38,39 @@ fn which_answers_are_retried_and_how_long_to_wait() {
     assert_eq!(policy.next_wait(8, Answer::Status(503, None)), None);
 }
 
+/// A 429 with Retry-After pauses every request of the client, not only the refused one.
+#[tokio::test(start_paused = true)]
+async fn throttling_pauses_every_request() {
+    let pause = Pause::default();
+    let mut policy = Retrying {
+        policy: RequestPolicy::default(),
+        attempt: 0,
+        retries: Retries::default(),
+        pause: pause.clone(),
+    };
+    assert_eq!(pause.until(), None);
+    let mut request = Request::new(Body::empty());
+    let mut refused: Result<Response<()>, BoxError> = Ok(Response::builder()
+        .status(429)
+        .header("Retry-After", "3")
+        .body(())
+        .unwrap());
+    let wait = policy.retry(&mut request, &mut refused);
+    assert!(wait.is_some());
+    let until = pause.until().unwrap();
+    assert_eq!(until - tokio::time::Instant::now(), Duration::from_secs(3));
+    // A shorter pause asked later does not shorten it; time passing ends it.
+    pause.extend(tokio::time::Instant::now() + Duration::from_secs(1));
+    assert_eq!(pause.until(), Some(until));
+    tokio::time::advance(Duration::from_secs(3)).await;
+    assert_eq!(pause.until(), None);
+    // A 500 pauses nobody else.
+    let mut failed: Result<Response<()>, BoxError> =
+        Ok(Response::builder().status(500).body(()).unwrap());
+    assert!(policy.retry(&mut request, &mut failed).is_some());
+    assert_eq!(pause.until(), None);
+}
+
 fn config_maps() -> ApiResource {
     ApiResource {
         group: String::new(),

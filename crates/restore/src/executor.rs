@@ -15,7 +15,7 @@
 //! attempt was applied), so it counts as created: nothing is restored twice. Nothing is ever
 //! deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -270,7 +270,9 @@ impl Run {
         let mut tiers = std::mem::take(&mut plan.tiers);
         if let Some(position) = tiers.iter().position(|t| t.group_resource == crds) {
             let crd_tier = tiers.remove(position);
-            let crd_tier = self.restore_tier(&discovery, crd_tier, &mut ctx).await;
+            let crd_tiers = self
+                .restore_tiers(&discovery, vec![crd_tier], &mut ctx)
+                .await;
             // Wait for the CRDs that are in the target now (created, updated or already there).
             let names: Vec<String> = self
                 .result
@@ -280,7 +282,7 @@ impl Run {
                 .map(|o| o.object.name.clone())
                 .collect();
             self.wait_established(&names).await;
-            plan.tiers.push(crd_tier);
+            plan.tiers.extend(crd_tiers);
         }
         let deferred: BTreeSet<GroupResource> = tiers
             .iter()
@@ -296,26 +298,33 @@ impl Run {
                 ..plan.clone()
             };
             resolve_deferred(&mut second, backup, &discovery, &self.spec);
+            // What was decided now, without the objects' bodies (they are not copied).
+            let tiers_decided: Vec<Tier> = second
+                .tiers
+                .iter()
+                .filter(|t| deferred.contains(&t.group_resource))
+                .map(|t| Tier {
+                    group_resource: t.group_resource.clone(),
+                    placement: t.placement.clone(),
+                    stage: t.stage,
+                    decision: t.decision.clone(),
+                    cluster_scoped: t.cluster_scoped,
+                    objects: Vec::new(),
+                })
+                .collect();
+            tiers = std::mem::take(&mut second.tiers);
             let decided = Plan {
-                tiers: second
-                    .tiers
-                    .iter()
-                    .filter(|t| deferred.contains(&t.group_resource))
-                    .cloned()
-                    .collect(),
-                ..second.clone()
+                tiers: tiers_decided,
+                ..second
             };
             self.log_decisions(&decided, true);
             self.record_unrestored(&decided, true);
-            plan.failed.extend(second.failed);
-            tiers = second.tiers;
+            plan.failed.extend(decided.failed);
         }
 
-        self.ensure_namespaces(&plan, &mut ctx).await;
-        for tier in tiers {
-            let tier = self.restore_tier(&discovery, tier, &mut ctx).await;
-            plan.tiers.push(tier);
-        }
+        self.ensure_namespaces(&plan, &ctx).await;
+        let restored = self.restore_tiers(&discovery, tiers, &mut ctx).await;
+        plan.tiers.extend(restored);
         self.result.plan = Some(plan);
         Ok(())
     }
@@ -587,13 +596,15 @@ impl Run {
     }
 
     /// Creates the plan's namespaces that are missing, from the backed-up Namespace when there
-    /// is one. An existing namespace is left as it is.
-    async fn ensure_namespaces(&mut self, plan: &Plan, ctx: &mut RestoreContext) {
+    /// is one, all at once within the requests-in-flight limit. An existing namespace is left as
+    /// it is.
+    async fn ensure_namespaces(&mut self, plan: &Plan, ctx: &RestoreContext) {
         let namespaces = godwit_ordering::namespaces();
         let api: Api<DynamicObject> = Api::all_with(
             self.client.clone(),
             &core_resource("namespaces", "Namespace"),
         );
+        let mut bodies = Vec::with_capacity(plan.namespaces.len());
         for planned in &plan.namespaces {
             let restored = apply_all(&namespaces, planned.to_object(), ctx);
             let object = ObjectRef {
@@ -604,16 +615,23 @@ impl Run {
                     .clone()
                     .unwrap_or_else(|| planned.name.clone()),
             };
-            let params = post_params();
-            let created = match serde_json::from_value::<DynamicObject>(restored.object) {
-                Ok(body) => api.create(&params, &body).await,
-                Err(err) => {
-                    self.result
-                        .errors
-                        .add_velero(format!("namespace {}: {err}", planned.name));
-                    continue;
-                }
-            };
+            match serde_json::from_value::<DynamicObject>(restored.object) {
+                Ok(body) => bodies.push((object, planned.name.clone(), body)),
+                Err(err) => self
+                    .result
+                    .errors
+                    .add_velero(format!("namespace {}: {err}", planned.name)),
+            }
+        }
+        let params = post_params();
+        let mut created = futures::stream::iter(bodies)
+            .map(|(object, name, body)| {
+                let api = &api;
+                let params = &params;
+                async move { (object, name, api.create(params, &body).await) }
+            })
+            .buffer_unordered(self.options.concurrency.max(1));
+        while let Some((object, name, created)) = created.next().await {
             let (outcome, message) = match created {
                 Ok(_) => (Outcome::Created, None),
                 Err(err) if already_exists(&err) => (
@@ -621,7 +639,7 @@ impl Run {
                     Some("namespace already exists".to_owned()),
                 ),
                 Err(err) => {
-                    let message = format!("error creating namespace {}: {err}", planned.name);
+                    let message = format!("error creating namespace {name}: {err}");
                     self.result.errors.add_velero(message.clone());
                     (Outcome::Failed, Some(message))
                 }
@@ -636,196 +654,312 @@ impl Run {
         }
     }
 
-    /// Runs the restore actions on a tier's objects, then creates them concurrently. Returns the
-    /// tier (for the executed plan).
-    async fn restore_tier(
+    /// Restores the objects of `tiers`, stage by stage as [`Tier::stage`] says, with at most
+    /// `concurrency` requests in flight across all of them: a namespace's objects start once
+    /// its objects of earlier stages and the cluster-scoped ones are done, so one namespace
+    /// waiting on a slow group-resource does not hold the others back. Each object's restore
+    /// actions run when its turn comes (a claim's after its volume is created), and its body
+    /// leaves the plan then, so what is held is the plan not yet started plus what is in
+    /// flight. Returns the tiers for the executed plan, without bodies.
+    async fn restore_tiers(
         &mut self,
         discovery: &Discovery,
-        tier: Tier,
+        mut tiers: Vec<Tier>,
         ctx: &mut RestoreContext,
-    ) -> Tier {
-        let Some(choice) = tier.decision.choice().cloned() else {
-            return tier;
-        };
-        let group_resource = tier.group_resource.clone();
-        let Some(resource) = api_resource(discovery, &group_resource, &choice.version) else {
-            let reason = format!(
-                "the target no longer serves {group_resource} at {}; discover again and retry",
-                choice.version
-            );
-            for object in &tier.objects {
-                self.finish_object(
-                    object_ref(&group_resource, object),
-                    object.target_namespace.clone(),
-                    &choice.version,
-                    Done {
-                        error: Some(reason.clone()),
-                        message: Some(reason.clone()),
-                        ..Done::new(Outcome::Failed)
-                    },
-                );
+    ) -> Vec<Tier> {
+        let mut states = Vec::with_capacity(tiers.len());
+        let mut waiting = Vec::new();
+        let mut remaining = Remaining::default();
+        for (index, tier) in tiers.iter_mut().enumerate() {
+            let Some(choice) = tier.decision.choice() else {
+                states.push(None);
+                continue;
+            };
+            let served: Arc<[String]> = discovery
+                .versions_serving(&tier.group_resource)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            states.push(Some(TierState {
+                group_resource: tier.group_resource.clone(),
+                version: choice.version.clone(),
+                resource: api_resource(discovery, &tier.group_resource, &choice.version),
+                served,
+                counts: BTreeMap::new(),
+            }));
+            let mut scopes: BTreeMap<Option<String>, Vec<PlannedObject>> = BTreeMap::new();
+            for object in &mut tier.objects {
+                let taken = PlannedObject {
+                    object: std::mem::take(&mut object.object),
+                    ..object.clone()
+                };
+                scopes
+                    .entry(object.target_namespace.clone())
+                    .or_default()
+                    .push(taken);
             }
-            return tier;
+            for (scope, objects) in scopes {
+                remaining.add(&scope, tier.stage, objects.len());
+                waiting.push(Group {
+                    tier: index,
+                    stage: tier.stage,
+                    scope,
+                    objects,
+                });
+            }
+        }
+        waiting.sort_by_key(|group| group.stage);
+
+        let policy = self.spec.existing_resource_policy;
+        let restore_label: Arc<str> = Arc::from(label_value(&self.spec.restore_name));
+        let concurrency = self.options.concurrency.max(1);
+        let mut ready: VecDeque<(usize, PlannedObject)> = VecDeque::new();
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        let mut released = true;
+        loop {
+            if released {
+                released = false;
+                let (now, later): (Vec<Group>, Vec<Group>) = std::mem::take(&mut waiting)
+                    .into_iter()
+                    .partition(|group| remaining.allows(group));
+                waiting = later;
+                for group in now {
+                    ready.extend(group.objects.into_iter().map(|object| (group.tier, object)));
+                }
+            }
+            while in_flight.len() < concurrency {
+                let Some((tier, object)) = ready.pop_front() else {
+                    break;
+                };
+                let Some(state) = states.get(tier).and_then(Option::as_ref) else {
+                    continue;
+                };
+                let scope = object.target_namespace.clone();
+                match self.prepare(state, object, ctx) {
+                    Prepared::Send(prepared) => {
+                        let (job, target) = *prepared;
+                        let service_account = state.group_resource.is_core()
+                            && state.group_resource.resource == "serviceaccounts";
+                        let restore_label = Arc::clone(&restore_label);
+                        in_flight.push(async move {
+                            let done =
+                                create_one(&target, &job, policy, service_account, &restore_label)
+                                    .await;
+                            (tier, job, done)
+                        });
+                    }
+                    Prepared::Finished(reference, done) => {
+                        self.record(&mut states, tier, reference, scope.clone(), done, ctx, None);
+                        released |= remaining.finish(&scope, tiers[tier].stage);
+                    }
+                }
+            }
+            if released {
+                continue;
+            }
+            let Some((tier, job, done)) = in_flight.next().await else {
+                if ready.is_empty() {
+                    // Nothing in flight, nothing ready: either all is done, or (a stage whose
+                    // objects all failed to prepare) the next stage may start now.
+                    if waiting.is_empty() {
+                        break;
+                    }
+                    released = true;
+                    remaining.clear_before(waiting.iter().map(|g| g.stage).min().unwrap_or(0));
+                }
+                continue;
+            };
+            let scope = job.target_namespace.clone();
+            let volume = job.volume.clone();
+            self.record(
+                &mut states,
+                tier,
+                job.object,
+                scope.clone(),
+                done,
+                ctx,
+                volume,
+            );
+            released |= remaining.finish(&scope, tiers[tier].stage);
+        }
+
+        for state in states.into_iter().flatten() {
+            let summary: Vec<String> = state
+                .counts
+                .iter()
+                .map(|(o, n)| format!("{n} {o:?}").to_lowercase())
+                .collect();
+            self.log(format!(
+                "{} at {}: {}",
+                state.group_resource,
+                state.version,
+                if summary.is_empty() {
+                    "nothing to create".to_owned()
+                } else {
+                    summary.join(", ")
+                }
+            ));
+        }
+        tiers
+    }
+
+    /// Runs the restore actions on one object and makes its request, or says how it ended
+    /// without one (skipped by an action, its volume failed, its version no longer served).
+    fn prepare(
+        &mut self,
+        state: &TierState,
+        object: PlannedObject,
+        ctx: &mut RestoreContext,
+    ) -> Prepared {
+        let group_resource = &state.group_resource;
+        let reference = object_ref(group_resource, &object);
+        let failed = |error: String| Done {
+            message: Some(error.clone()),
+            error: Some(error),
+            ..Done::new(Outcome::Failed)
         };
-        let volumes = group_resource.is_core() && group_resource.resource == "persistentvolumes";
+        let Some(resource) = &state.resource else {
+            return Prepared::Finished(
+                reference,
+                failed(format!(
+                    "the target no longer serves {group_resource} at {}; discover again and \
+                     retry",
+                    state.version
+                )),
+            );
+        };
         let claims =
             group_resource.is_core() && group_resource.resource == "persistentvolumeclaims";
-        let mut jobs = Vec::with_capacity(tier.objects.len());
-        for object in &tier.objects {
-            let reference = object_ref(&group_resource, object);
-            if claims
-                && let Some(volume) = object
-                    .object
-                    .pointer("/spec/volumeName")
-                    .and_then(Value::as_str)
-                    .filter(|volume| self.failed_volumes.contains(*volume))
-            {
-                let error = format!(
-                    "its PersistentVolume {volume} could not be restored (see that error), and a \
-                     claim must not name a volume that is not there; restore the volume, then \
-                     this claim again"
-                );
-                self.finish_object(
-                    reference,
-                    object.target_namespace.clone(),
-                    &choice.version,
-                    Done {
-                        error: Some(error),
-                        ..Done::new(Outcome::Failed)
-                    },
-                );
-                continue;
-            }
-            let restored = apply_all(&group_resource, object.object.clone(), ctx);
-            for warning in &restored.warnings {
-                self.result.warnings.add(
-                    object.target_namespace.as_deref(),
-                    format!("{reference}: {warning}"),
-                );
-            }
-            if let Some(skip) = restored.skipped {
-                let message = format!("skipped by restore action {}: {}", skip.action, skip.reason);
-                self.finish_object(
-                    reference,
-                    object.target_namespace.clone(),
-                    &choice.version,
-                    Done {
-                        message: Some(message),
-                        ..Done::new(Outcome::Skipped)
-                    },
-                );
-                continue;
-            }
-            let status = self
-                .restore_status
-                .selects(&group_resource)
-                .then(|| object.object.get("status").cloned())
-                .flatten()
-                .filter(|status| !status.is_null());
-            // A rename counts once the volume is created (claims then follow it).
-            let volume = volumes.then(|| {
-                (
-                    object.name.clone(),
-                    restored
-                        .renamed_pv
-                        .as_ref()
-                        .map(|renamed| renamed.new_name.clone()),
-                )
-            });
-            let mut body = restored.object;
-            body["apiVersion"] = Value::String(resource.api_version.clone());
-            let managed_fields = match body
-                .get_mut("metadata")
-                .and_then(Value::as_object_mut)
-                .and_then(|metadata| metadata.remove("managedFields"))
-            {
-                Some(Value::Array(entries)) => entries,
-                _ => Vec::new(),
-            };
-            let name = body
-                .get("metadata")
-                .and_then(|m| m.get("name"))
+        if claims
+            && let Some(volume) = object
+                .object
+                .pointer("/spec/volumeName")
                 .and_then(Value::as_str)
-                .unwrap_or(&object.name)
-                .to_owned();
-            if group_resource.is_core() && group_resource.resource == "serviceaccounts" {
-                ctx.service_accounts
-                    .entry(object.target_namespace.clone().unwrap_or_default())
-                    .or_default()
-                    .insert(name.clone());
-            }
-            jobs.push(Job {
+                .filter(|volume| self.failed_volumes.contains(*volume))
+        {
+            return Prepared::Finished(
+                reference,
+                Done {
+                    error: Some(format!(
+                        "its PersistentVolume {volume} could not be restored (see that error), \
+                         and a claim must not name a volume that is not there; restore the \
+                         volume, then this claim again"
+                    )),
+                    ..Done::new(Outcome::Failed)
+                },
+            );
+        }
+        let status = self
+            .restore_status
+            .selects(group_resource)
+            .then(|| object.object.get("status").cloned())
+            .flatten()
+            .filter(|status| !status.is_null());
+        let target_namespace = object.target_namespace.clone();
+        let restored = apply_all(group_resource, object.object, ctx);
+        for warning in &restored.warnings {
+            self.result.warnings.add(
+                target_namespace.as_deref(),
+                format!("{reference}: {warning}"),
+            );
+        }
+        if let Some(skip) = restored.skipped {
+            return Prepared::Finished(
+                reference,
+                Done {
+                    message: Some(format!(
+                        "skipped by restore action {}: {}",
+                        skip.action, skip.reason
+                    )),
+                    ..Done::new(Outcome::Skipped)
+                },
+            );
+        }
+        let volumes = group_resource.is_core() && group_resource.resource == "persistentvolumes";
+        // A rename counts once the volume is created (claims then follow it).
+        let volume = volumes.then(|| {
+            (
+                object.name.clone(),
+                restored
+                    .renamed_pv
+                    .as_ref()
+                    .map(|renamed| renamed.new_name.clone()),
+            )
+        });
+        let mut body = restored.object;
+        body["apiVersion"] = Value::String(resource.api_version.clone());
+        let managed_fields = match body
+            .get_mut("metadata")
+            .and_then(Value::as_object_mut)
+            .and_then(|metadata| metadata.remove("managedFields"))
+        {
+            Some(Value::Array(entries)) => entries,
+            _ => Vec::new(),
+        };
+        let name = body
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or(&object.name)
+            .to_owned();
+        if group_resource.is_core() && group_resource.resource == "serviceaccounts" {
+            ctx.service_accounts
+                .entry(target_namespace.clone().unwrap_or_default())
+                .or_default()
+                .insert(name.clone());
+        }
+        let api: Api<DynamicObject> = match &target_namespace {
+            Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, resource),
+            None => Api::all_with(self.client.clone(), resource),
+        };
+        Prepared::Send(Box::new((
+            Job {
                 object: reference,
-                target_namespace: object.target_namespace.clone(),
+                target_namespace,
                 name,
                 body,
                 managed_fields,
                 volume,
                 status,
-            });
-        }
+            },
+            Target {
+                api,
+                group: group_resource.group.clone(),
+                served: Arc::clone(&state.served),
+            },
+        )))
+    }
 
-        let policy = self.spec.existing_resource_policy;
-        let restore_label = label_value(&self.spec.restore_name);
-        let served: Vec<String> = discovery
-            .versions_serving(&group_resource)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        let service_account =
-            group_resource.is_core() && group_resource.resource == "serviceaccounts";
-        let client = self.client.clone();
-        let concurrency = self.options.concurrency.max(1);
-        let mut counts = BTreeMap::<Outcome, usize>::new();
-        let mut done = futures::stream::iter(jobs)
-            .map(|job| {
-                let api: Api<DynamicObject> = match &job.target_namespace {
-                    Some(namespace) => Api::namespaced_with(client.clone(), namespace, &resource),
-                    None => Api::all_with(client.clone(), &resource),
-                };
-                let target = Target {
-                    api,
-                    group: &group_resource.group,
-                    served: &served,
-                };
-                let restore_label = &restore_label;
-                async move {
-                    let done =
-                        create_one(&target, &job, policy, service_account, restore_label).await;
-                    (job, done)
+    /// Records how one object ended: results, progress, and what later objects depend on
+    /// (a volume's new name, a volume that failed).
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        states: &mut [Option<TierState>],
+        tier: usize,
+        object: ObjectRef,
+        target_namespace: Option<String>,
+        done: Done,
+        ctx: &mut RestoreContext,
+        volume: Option<(String, Option<String>)>,
+    ) {
+        if let Some((original, renamed)) = &volume {
+            match (done.outcome, renamed) {
+                (Outcome::Failed, _) => {
+                    self.failed_volumes.insert(original.clone());
                 }
-            })
-            .buffer_unordered(concurrency);
-        while let Some((job, outcome)) = done.next().await {
-            *counts.entry(outcome.outcome).or_default() += 1;
-            if let Some((original, renamed)) = &job.volume {
-                match (outcome.outcome, renamed) {
-                    (Outcome::Failed, _) => {
-                        self.failed_volumes.insert(original.clone());
-                    }
-                    (Outcome::Created, Some(renamed)) => {
-                        ctx.renamed_pvs.insert(original.clone(), renamed.clone());
-                    }
-                    _ => {}
+                (Outcome::Created, Some(renamed)) => {
+                    ctx.renamed_pvs.insert(original.clone(), renamed.clone());
                 }
+                _ => {}
             }
-            self.finish_object(job.object, job.target_namespace, &choice.version, outcome);
         }
-        drop(done);
-        let summary: Vec<String> = counts
-            .iter()
-            .map(|(o, n)| format!("{n} {o:?}").to_lowercase())
-            .collect();
-        self.log(format!(
-            "{group_resource} at {}: {}",
-            choice.version,
-            if summary.is_empty() {
-                "nothing to create".to_owned()
-            } else {
-                summary.join(", ")
-            }
-        ));
-        tier
+        let Some(state) = states.get_mut(tier).and_then(Option::as_mut) else {
+            return;
+        };
+        *state.counts.entry(done.outcome).or_default() += 1;
+        let version = state.version.clone();
+        self.finish_object(object, target_namespace, &version, done);
     }
 
     fn finish_object(
@@ -857,18 +991,108 @@ impl Run {
     }
 }
 
-/// Where the objects of one tier are written.
-struct Target<'a> {
+/// Where one object is written.
+struct Target {
     api: Api<DynamicObject>,
-    /// The API group of the tier.
-    group: &'a str,
-    /// The versions the target serves for the tier's group-resource.
-    served: &'a [String],
+    /// The API group of its tier.
+    group: String,
+    /// The versions the target serves for its group-resource.
+    served: Arc<[String]>,
+}
+
+/// What the restore knows of one tier while it runs.
+struct TierState {
+    group_resource: GroupResource,
+    version: String,
+    /// `None` when the target no longer serves the group-resource at the chosen version.
+    resource: Option<ApiResource>,
+    served: Arc<[String]>,
+    counts: BTreeMap<Outcome, usize>,
+}
+
+/// The objects of one tier in one namespace (or cluster-scoped), waiting for their stage.
+struct Group {
+    tier: usize,
+    stage: usize,
+    /// The target namespace; `None` for cluster-scoped objects.
+    scope: Option<String>,
+    objects: Vec<PlannedObject>,
+}
+
+/// One object after its restore actions: a request to send, or already finished.
+enum Prepared {
+    Send(Box<(Job, Target)>),
+    Finished(ObjectRef, Done),
+}
+
+/// Objects not yet finished, by namespace (`None`: cluster-scoped) and stage.
+#[derive(Default)]
+struct Remaining {
+    by_scope: BTreeMap<Option<String>, BTreeMap<usize, usize>>,
+    by_stage: BTreeMap<usize, usize>,
+}
+
+impl Remaining {
+    fn add(&mut self, scope: &Option<String>, stage: usize, count: usize) {
+        *self
+            .by_scope
+            .entry(scope.clone())
+            .or_default()
+            .entry(stage)
+            .or_default() += count;
+        *self.by_stage.entry(stage).or_default() += count;
+    }
+
+    /// One object finished; `true` when that emptied its namespace's stage (which may let
+    /// others start).
+    fn finish(&mut self, scope: &Option<String>, stage: usize) -> bool {
+        let mut emptied = false;
+        if let Some(stages) = self.by_scope.get_mut(scope)
+            && let Some(count) = stages.get_mut(&stage)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                stages.remove(&stage);
+                emptied = true;
+            }
+        }
+        if let Some(count) = self.by_stage.get_mut(&stage) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.by_stage.remove(&stage);
+            }
+        }
+        emptied
+    }
+
+    /// Forgets whatever is counted before `stage` (objects that could not be prepared at all).
+    fn clear_before(&mut self, stage: usize) {
+        self.by_stage.retain(|s, _| *s >= stage);
+        for stages in self.by_scope.values_mut() {
+            stages.retain(|s, _| *s >= stage);
+        }
+    }
+
+    fn first_stage(&self, scope: &Option<String>) -> Option<usize> {
+        self.by_scope.get(scope)?.keys().next().copied()
+    }
+
+    /// Whether a group may start: nothing of an earlier stage is left in its namespace or
+    /// among the cluster-scoped objects; for cluster-scoped objects, anywhere.
+    fn allows(&self, group: &Group) -> bool {
+        let earlier = |first: Option<usize>| first.is_some_and(|stage| stage < group.stage);
+        match &group.scope {
+            None => !earlier(self.by_stage.keys().next().copied()),
+            Some(_) => {
+                !earlier(self.first_stage(&None)) && !earlier(self.first_stage(&group.scope))
+            }
+        }
+    }
 }
 
 /// Creates one object, handling an existing one by the policy; see the module docs.
 async fn create_one(
-    target: &Target<'_>,
+    target: &Target,
     job: &Job,
     policy: ExistingResourcePolicy,
     service_account: bool,
@@ -1001,7 +1225,7 @@ const MANAGED_FIELDS_ATTEMPTS: usize = 4;
 /// Puts the backed-up `managedFields` back on a just-created object (see
 /// [`restored_managed_fields`]); a warning when that fails (the object itself is restored).
 async fn carry_managed_fields(
-    target: &Target<'_>,
+    target: &Target,
     job: &Job,
     created: DynamicObject,
 ) -> Option<String> {
@@ -1009,7 +1233,7 @@ async fn carry_managed_fields(
     let mut last_error = String::new();
     for _ in 0..MANAGED_FIELDS_ATTEMPTS {
         let entries =
-            restored_managed_fields(&job.managed_fields, &live, target.group, target.served)?;
+            restored_managed_fields(&job.managed_fields, &live, &target.group, &target.served)?;
         // The resourceVersion makes the patch a no-op unless nobody wrote in between; if
         // someone did, their entry is read and kept.
         let patch = serde_json::json!({"metadata": {
@@ -1049,7 +1273,7 @@ async fn carry_managed_fields(
 
 /// Writes the backed-up status of a just-created object through its status subresource
 /// (Velero's `restoreStatus`); a warning when that fails (the object itself is restored).
-async fn restore_status(target: &Target<'_>, job: &Job, status: &Value) -> Option<String> {
+async fn restore_status(target: &Target, job: &Job, status: &Value) -> Option<String> {
     let patch = serde_json::json!({ "status": status });
     let params = patch_params();
     let patch = Patch::Merge(&patch);
@@ -1145,5 +1369,55 @@ fn object_ref(group_resource: &GroupResource, object: &PlannedObject) -> ObjectR
         group_resource: group_resource.clone(),
         namespace: object.namespace.clone(),
         name: object.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(stage: usize, scope: Option<&str>) -> Group {
+        Group {
+            tier: 0,
+            stage,
+            scope: scope.map(str::to_owned),
+            objects: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_namespace_waits_only_for_itself_and_the_cluster_scoped() {
+        let shop = Some("shop".to_owned());
+        let blog = Some("blog".to_owned());
+        let mut remaining = Remaining::default();
+        remaining.add(&shop, 1, 2);
+        remaining.add(&blog, 1, 1);
+        remaining.add(&None, 2, 1);
+        // Stage 1 runs everywhere; shop's stage 2 waits for shop's stage 1 and the cluster's.
+        assert!(remaining.allows(&group(1, Some("shop"))));
+        assert!(!remaining.allows(&group(2, Some("shop"))));
+        // Cluster-scoped objects of stage 2 wait for every stage-1 object.
+        assert!(!remaining.allows(&group(2, None)));
+        assert!(!remaining.finish(&blog, 2), "nothing of stage 2 in blog");
+        assert!(remaining.finish(&blog, 1), "blog's stage 1 is done");
+        // blog's stage 3 still waits for the cluster-scoped stage 2.
+        assert!(!remaining.allows(&group(3, Some("blog"))));
+        assert!(!remaining.finish(&shop, 1), "one of shop's two is left");
+        assert!(remaining.finish(&shop, 1));
+        assert!(remaining.allows(&group(2, None)));
+        assert!(remaining.finish(&None, 2));
+        assert!(remaining.allows(&group(3, Some("blog"))));
+        assert!(remaining.allows(&group(9, None)));
+    }
+
+    #[test]
+    fn clearing_lets_later_stages_start() {
+        let mut remaining = Remaining::default();
+        remaining.add(&None, 1, 1);
+        remaining.add(&Some("shop".to_owned()), 3, 1);
+        assert!(!remaining.allows(&group(2, Some("shop"))));
+        remaining.clear_before(2);
+        assert!(remaining.allows(&group(2, Some("shop"))));
+        assert!(!remaining.allows(&group(4, Some("shop"))));
     }
 }

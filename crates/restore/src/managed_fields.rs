@@ -2,10 +2,16 @@
 //!
 //! The API server records in `managedFields` which manager set which field, at which version.
 //! A create makes the creating manager the owner of every field and drops whatever entries the
-//! request carried, so Velero (since 1.10) patches the backed-up entries back onto the object
-//! right after creating it, and so does godwit. godwit differs in two ways, both visible in the
-//! restored object:
+//! request carried, so Velero (since 1.10) patches the backed-up entries back onto every object
+//! right after creating it. godwit does so when it matters, which costs a second request per
+//! object, and differs in three ways, all visible in the restored object:
 //!
+//! - The entries are carried over when one of them records server-side apply (an `Apply` entry
+//!   the target can read): field ownership then decides what the next apply of that manager
+//!   may change or remove, and whether it conflicts. Entries of `Update` managers (controllers,
+//!   `kubectl edit`, client-side apply, Helm) only record who wrote last; without an apply
+//!   entry the object keeps the create's, one entry of godwit's owning every field, as an
+//!   object those managers rewrote would. A restore then sends one request per object, not two.
 //! - An entry written at a version the target does not serve for the group-resource is left
 //!   out. The API server cannot read such an entry, and one of them makes it drop every entry of
 //!   the object (a custom resource then has no `managedFields` at all).
@@ -22,8 +28,9 @@ use serde_json::{Map, Value};
 /// The field manager godwit writes as, on every create and patch.
 pub const FIELD_MANAGER: &str = "godwit";
 
-/// The `managedFields` to patch onto a just-created object, or `None` when there is nothing to
-/// carry over (the backup recorded none, or the live object has no entry of godwit's).
+/// The `managedFields` to patch onto a just-created object, or `None` when there is nothing
+/// worth a request (no readable `Apply` entry in the backup, or no entry of godwit's on the
+/// live object).
 ///
 /// `backed_up` is the entry list of the backed-up object, `live` the created object as the
 /// server answered (or as read again), `group` its API group and `served` the versions the
@@ -39,7 +46,10 @@ pub fn restored_managed_fields(
         .filter(|entry| readable_by_target(entry, group, served))
         .filter(|entry| manager(entry) != Some(FIELD_MANAGER))
         .collect();
-    if kept.is_empty() {
+    let applied = kept
+        .iter()
+        .any(|entry| entry.get("operation").and_then(Value::as_str) == Some("Apply"));
+    if !applied {
         return None;
     }
     let live_entries = live
@@ -152,7 +162,16 @@ mod tests {
     use super::*;
 
     fn entry(manager: &str, api_version: &str, fields: Value) -> Value {
-        json!({"manager": manager, "operation": "Update", "apiVersion": api_version,
+        entry_of(manager, "Update", api_version, fields)
+    }
+
+    /// An entry of server-side apply: what makes a restore carry the entries over.
+    fn applied(manager: &str, api_version: &str, fields: Value) -> Value {
+        entry_of(manager, "Apply", api_version, fields)
+    }
+
+    fn entry_of(manager: &str, operation: &str, api_version: &str, fields: Value) -> Value {
+        json!({"manager": manager, "operation": operation, "apiVersion": api_version,
                "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": fields})
     }
 
@@ -180,11 +199,10 @@ mod tests {
                 "g.example/v1",
                 json!({"f:spec": {".": {}, "f:size": {}}}),
             ),
-            entry(
-                "helm",
+            applied(
+                "argocd",
                 "g.example/v2",
-                json!({"f:spec": {"f:color": {}},
-                                                  "f:metadata": {"f:labels": {".": {}}}}),
+                json!({"f:spec": {"f:color": {}}, "f:metadata": {"f:labels": {".": {}}}}),
             ),
         ];
         let created = live(vec![entry(FIELD_MANAGER, "g.example/v2", created_fields())]);
@@ -217,7 +235,7 @@ mod tests {
                 json!({"f:spec": {"f:size": {}}}),
             ),
             entry("no-version", "", json!({"f:spec": {"f:size": {}}})),
-            entry(
+            applied(
                 "kubectl",
                 "g.example/v1",
                 json!({"f:spec": {"f:color": {}}}),
@@ -237,7 +255,7 @@ mod tests {
 
     #[test]
     fn core_entries_have_no_group() {
-        let backed_up = vec![entry("kubectl", "v1", json!({"f:data": {"f:a": {}}}))];
+        let backed_up = vec![applied("kubectl", "v1", json!({"f:data": {"f:a": {}}}))];
         let created = live(vec![entry(
             FIELD_MANAGER,
             "v1",
@@ -252,7 +270,7 @@ mod tests {
     #[test]
     fn keeps_the_restore_label_when_godwit_owns_nothing_else() {
         let fields = json!({"f:metadata": {"f:labels": {"f:velero.io/restore-name": {}}}});
-        let backed_up = vec![entry("kubectl", "v1", fields.clone())];
+        let backed_up = vec![applied("kubectl", "v1", fields.clone())];
         let created = live(vec![entry(FIELD_MANAGER, "v1", fields.clone())]);
         let entries = restored_managed_fields(&backed_up, &created, "", &served(&["v1"])).unwrap();
         assert_eq!(
@@ -263,7 +281,7 @@ mod tests {
 
     #[test]
     fn keeps_what_the_targets_controllers_wrote_meanwhile() {
-        let backed_up = vec![entry("kubectl", "v1", json!({"f:spec": {"f:size": {}}}))];
+        let backed_up = vec![applied("kubectl", "v1", json!({"f:spec": {"f:size": {}}}))];
         let controller = entry(
             "kube-controller-manager",
             "v1",
@@ -289,22 +307,49 @@ mod tests {
             restored_managed_fields(&[], &created, "", &served(&["v1"])),
             None
         );
-        let unreadable = vec![entry("old", "v1beta1", json!({"f:a": {}}))];
+        let unreadable = vec![applied("old", "v1beta1", json!({"f:a": {}}))];
         assert_eq!(
             restored_managed_fields(&unreadable, &created, "", &served(&["v1"])),
             None
         );
-        let backed_up = vec![entry("kubectl", "v1", json!({"f:a": {}}))];
+        let backed_up = vec![applied("kubectl", "v1", json!({"f:a": {}}))];
         let without_ours = live(vec![entry("someone", "v1", created_fields())]);
         assert_eq!(
             restored_managed_fields(&backed_up, &without_ours, "", &served(&["v1"])),
             None
         );
         // A backup entry of godwit's own (a restore of a restored object) is the old write.
-        let ours_only = vec![entry(FIELD_MANAGER, "v1", json!({"f:a": {}}))];
+        let ours_only = vec![applied(FIELD_MANAGER, "v1", json!({"f:a": {}}))];
         assert_eq!(
             restored_managed_fields(&ours_only, &created, "", &served(&["v1"])),
             None
+        );
+    }
+
+    #[test]
+    fn update_entries_alone_are_not_worth_a_request() {
+        let created = live(vec![entry(FIELD_MANAGER, "v1", created_fields())]);
+        let updates = vec![
+            entry("kube-controller-manager", "v1", json!({"f:a": {}})),
+            entry("helm", "v1", json!({"f:b": {}})),
+        ];
+        assert_eq!(
+            restored_managed_fields(&updates, &created, "", &served(&["v1"])),
+            None
+        );
+        // One apply entry, and every readable entry comes along with it.
+        let mut mixed = updates.clone();
+        mixed.push(applied("argocd-controller", "v1", json!({"f:c": {}})));
+        let entries = restored_managed_fields(&mixed, &created, "", &served(&["v1"])).unwrap();
+        let managers: Vec<&str> = entries.iter().filter_map(manager).collect();
+        assert_eq!(
+            managers,
+            [
+                "kube-controller-manager",
+                "helm",
+                "argocd-controller",
+                FIELD_MANAGER
+            ]
         );
     }
 

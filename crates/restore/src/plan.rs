@@ -43,6 +43,12 @@ pub struct Tier {
     pub group_resource: GroupResource,
     /// Why it sits where it does in the order (`CRDs first`, `high priority "pods"`, ...).
     pub placement: String,
+    /// The restore runs tiers of one stage together: the objects of a namespace start once
+    /// that namespace's objects of earlier stages, and the cluster-scoped ones, are done;
+    /// cluster-scoped objects start once every object of earlier stages is done. One stage per
+    /// high-priority group-resource, one for all the group-resources of no priority list, one
+    /// per low-priority group-resource; CRDs are stage 0.
+    pub stage: usize,
     /// The version decision for the group-resource.
     pub decision: Decision,
     /// Whether the objects are cluster-scoped.

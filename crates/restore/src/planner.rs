@@ -60,17 +60,7 @@ pub fn plan(
             .or_else(|| plain.resolve(entry))
     };
     let order = restore_order(&group_resources, &spec.resource_priorities, &resolver);
-    let positions: BTreeMap<GroupResource, (usize, String)> = order
-        .ordered
-        .iter()
-        .enumerate()
-        .map(|(index, ordered)| {
-            (
-                ordered.group_resource.clone(),
-                (index, ordered.placement.to_string()),
-            )
-        })
-        .collect();
+    let positions = positions(&order.ordered);
 
     // The CRDs this restore creates, by the group-resource they serve.
     let mut restored_crds: BTreeMap<GroupResource, String> = BTreeMap::new();
@@ -94,12 +84,10 @@ pub fn plan(
             filters: &filters,
             restored_crds: &restored_crds,
         };
-        let Some(tier) = ctx.plan_tier(
-            &group_resource,
-            gr_index,
-            ordered.placement.to_string(),
-            &mut plan,
-        ) else {
+        let Some(position) = positions.get(&group_resource) else {
+            continue;
+        };
+        let Some(tier) = ctx.plan_tier(&group_resource, gr_index, position, &mut plan) else {
             continue;
         };
         if group_resource == crds() {
@@ -179,7 +167,7 @@ impl TierContext<'_> {
         &self,
         group_resource: &GroupResource,
         gr_index: &GroupResourceIndex,
-        placement: String,
+        position: &Position,
         plan: &mut Plan,
     ) -> Option<Tier> {
         let gr_reason = non_restorable(group_resource)
@@ -242,7 +230,8 @@ impl TierContext<'_> {
         );
         Some(Tier {
             group_resource: group_resource.clone(),
-            placement,
+            placement: position.placement.clone(),
+            stage: position.stage,
             decision,
             cluster_scoped,
             objects,
@@ -254,11 +243,7 @@ impl TierContext<'_> {
     /// [`Filters::excludes_needed`] says otherwise. Pulled-in objects are planned in their own
     /// group-resource's tier (made when the filters emptied it), so the order stays Velero's:
     /// volumes before claims before pods. What they need is pulled in too.
-    fn pull_in_needed(
-        &self,
-        plan: &mut Plan,
-        positions: &BTreeMap<GroupResource, (usize, String)>,
-    ) {
+    fn pull_in_needed(&self, plan: &mut Plan, positions: &BTreeMap<GroupResource, Position>) {
         let key = |object: &ObjectRef| {
             (
                 object.group_resource.clone(),
@@ -347,7 +332,7 @@ impl TierContext<'_> {
     fn add_to_tier(
         &self,
         plan: &mut Plan,
-        positions: &BTreeMap<GroupResource, (usize, String)>,
+        positions: &BTreeMap<GroupResource, Position>,
         group_resource: &GroupResource,
         gr_index: &GroupResourceIndex,
         object: PlannedObject,
@@ -369,10 +354,11 @@ impl TierContext<'_> {
             tier.objects.append(&mut loaded);
             return;
         }
-        let (position, placement) = positions
-            .get(group_resource)
-            .cloned()
-            .unwrap_or((usize::MAX, "needed by another object".to_owned()));
+        let position = positions.get(group_resource).cloned().unwrap_or(Position {
+            index: usize::MAX,
+            placement: "needed by another object".to_owned(),
+            stage: usize::MAX,
+        });
         let decision = decide(
             group_resource,
             gr_index,
@@ -392,7 +378,8 @@ impl TierContext<'_> {
         );
         let tier = Tier {
             group_resource: group_resource.clone(),
-            placement,
+            placement: position.placement,
+            stage: position.stage,
             decision,
             cluster_scoped,
             objects,
@@ -403,8 +390,8 @@ impl TierContext<'_> {
             .position(|t| {
                 positions
                     .get(&t.group_resource)
-                    .map_or(usize::MAX, |(p, _)| *p)
-                    > position
+                    .map_or(usize::MAX, |p| p.index)
+                    > position.index
             })
             .unwrap_or(plan.tiers.len());
         plan.tiers.insert(at, tier);
@@ -527,6 +514,51 @@ fn decide(
             target: target_versions,
         },
     }
+}
+
+/// Where a group-resource sits in the restore order, and the stage it is restored in.
+#[derive(Debug, Clone)]
+struct Position {
+    /// Its index in the order.
+    index: usize,
+    /// Why it sits there.
+    placement: String,
+    /// Its stage; see [`crate::Tier::stage`].
+    stage: usize,
+}
+
+/// The position of every group-resource of the order. Stages: CRDs 0 (before all else);
+/// then one stage per high-priority group-resource, in order (Velero's order among them is
+/// kept: PVs before claims, roles before bindings, and so on); then one stage for all the
+/// group-resources of neither list (Velero restores them alphabetically, an order nothing
+/// depends on); then one stage per low-priority group-resource, last.
+fn positions(order: &[godwit_ordering::Ordered]) -> BTreeMap<GroupResource, Position> {
+    use godwit_ordering::Placement;
+    let mut stage = 0;
+    let mut unlisted = None;
+    let mut positions = BTreeMap::new();
+    for (index, ordered) in order.iter().enumerate() {
+        let this = match &ordered.placement {
+            Placement::CustomResourceDefinitions | Placement::Namespaces => 0,
+            Placement::HighPriority(_) | Placement::LowPriority(_) => {
+                stage += 1;
+                stage
+            }
+            Placement::Alphabetical => *unlisted.get_or_insert_with(|| {
+                stage += 1;
+                stage
+            }),
+        };
+        positions.insert(
+            ordered.group_resource.clone(),
+            Position {
+                index,
+                placement: ordered.placement.to_string(),
+                stage: this,
+            },
+        );
+    }
+    positions
 }
 
 /// What one planned object needs restored with it, each with the object that needs it.

@@ -958,9 +958,10 @@ async fn failing_to_read_the_priorities_configmap_fails_the_restore() {
     target.shutdown().await;
 }
 
-/// godwit writes as its own field manager and puts the backed-up managedFields back: the
-/// entries the target can read stay as they were, one at a version the target does not serve
-/// is left out, and godwit's own entry owns only what no backed-up manager owns.
+/// godwit writes as its own field manager and, the backup holding server-side-apply ownership,
+/// puts the backed-up managedFields back: the entries the target can read stay as they were, one
+/// at a version the target does not serve is left out, and godwit's own entry owns only what no
+/// backed-up manager owns.
 #[tokio::test]
 async fn restored_objects_keep_the_field_owners_the_target_can_read() {
     let group = "owners.example.io";
@@ -981,11 +982,29 @@ async fn restored_objects_keep_the_field_owners_the_target_can_read() {
         field_manager: Some("helm".to_owned()),
         ..Default::default()
     };
-    api(&source_client, &rockbands(group, "v2"), Some("music"))
+    let bands = api(&source_client, &rockbands(group, "v2"), Some("music"));
+    bands
         .patch(
             "beatles",
             &helm,
             &kube::api::Patch::Merge(json!({"spec": {"genre": "rock"}})),
+        )
+        .await
+        .unwrap();
+    // kubesim has no server-side apply: the entry is made an apply entry by hand.
+    let mut entries = serde_json::to_value(bands.get("beatles").await.unwrap()).unwrap()
+        ["metadata"]["managedFields"]
+        .clone();
+    for entry in entries.as_array_mut().unwrap() {
+        if entry["manager"] == "helm" {
+            entry["operation"] = json!("Apply");
+        }
+    }
+    bands
+        .patch(
+            "beatles",
+            &helm,
+            &kube::api::Patch::Merge(json!({"metadata": {"managedFields": entries}})),
         )
         .await
         .unwrap();
@@ -1225,5 +1244,26 @@ async fn a_claim_whose_volume_failed_fails_too() {
             .unwrap()
             .is_none()
     );
+    target.shutdown().await;
+}
+
+/// Without server-side-apply ownership in the backup, the create's entry is the object's:
+/// one request per object, and the version written is still godwit's entry's.
+#[tokio::test]
+async fn update_owners_alone_cost_no_second_request() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let result = restore(&client, &backup, spec("one-request"), &options()).await;
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    let cart = configmap(&client, "shop", "cart").await;
+    let managers: Vec<&str> = cart["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["manager"].as_str())
+        .collect();
+    assert_eq!(managers, ["godwit"], "{cart}");
+    assert_eq!(written_version(&cart).as_deref(), Some("v1"));
     target.shutdown().await;
 }

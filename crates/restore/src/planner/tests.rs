@@ -517,6 +517,49 @@ fn what_restored_objects_need_is_pulled_in_past_the_filters() {
 }
 
 #[test]
+fn stages_keep_the_priority_lists_in_order_and_run_the_rest_together() {
+    let (_dir, backup) = backup(&[
+        obj("persistentvolumes", None, "vol"),
+        obj("persistentvolumeclaims", Some("shop"), "data"),
+        obj("configmaps", Some("shop"), "cart"),
+        obj("secrets", Some("shop"), "token"),
+        obj("deployments.apps", Some("shop"), "web"),
+        obj("statefulsets.apps", Some("shop"), "db"),
+        obj("clusterroles.rbac.authorization.k8s.io", None, "reader"),
+    ]);
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    let stages: Vec<(String, usize)> = plan
+        .tiers
+        .iter()
+        .map(|t| (t.group_resource.to_string(), t.stage))
+        .collect();
+    let stage = |gr: &str| stages.iter().find(|(g, _)| g == gr).unwrap().1;
+    // Velero's high-priority order: PVs, PVCs, cluster roles, secrets, config maps.
+    assert!(
+        stage("persistentvolumes") < stage("persistentvolumeclaims"),
+        "{stages:?}"
+    );
+    assert!(
+        stage("persistentvolumeclaims") < stage("clusterroles.rbac.authorization.k8s.io"),
+        "{stages:?}"
+    );
+    assert!(stage("secrets") < stage("configmaps"), "{stages:?}");
+    assert!(
+        stage("configmaps") < stage("deployments.apps"),
+        "{stages:?}"
+    );
+    // Group-resources of no list share one stage; every other stage is its own.
+    assert_eq!(
+        stage("deployments.apps"),
+        stage("statefulsets.apps"),
+        "{stages:?}"
+    );
+    let mut seen: Vec<usize> = stages.iter().map(|(_, s)| *s).collect();
+    seen.dedup();
+    assert_eq!(seen.len(), stages.len() - 1, "{stages:?}");
+}
+
+#[test]
 fn namespace_filters() {
     check_filters(
         |s| s.included_namespaces = vec!["shop".into()],

@@ -1,0 +1,161 @@
+//! The `godwit-bench` binary (`cargo xtask bench` builds and starts it): restore and backup
+//! throughput against a cluster next to the API server's own ceiling, as a table. See
+//! `godwit_e2e::bench`. Its `backup` and `restore` subcommands are the child processes whose
+//! peak memory is measured.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use godwit_e2e::bench;
+
+/// What `godwit-bench` takes.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "godwit-bench",
+    about = "Restore and backup throughput against the API server's own"
+)]
+enum Command {
+    /// Measure both workloads on each cluster given and print the table.
+    Run(RunArgs),
+    /// (Child) back up the namespaces matching a pattern into a tarball.
+    Backup {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        #[arg(long)]
+        include_namespaces: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 4)]
+        lists: usize,
+    },
+    /// (Child) restore a tarball, every namespace renamed with a suffix.
+    Restore {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        #[arg(long)]
+        tarball: PathBuf,
+        #[arg(long)]
+        suffix: String,
+        #[arg(long)]
+        in_flight: usize,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// The godwit-kubesim binary: measure against kubesim (profile 1.33) too.
+    #[arg(long, value_name = "PATH")]
+    kubesim: Option<PathBuf>,
+    /// A directory of envtest binaries: measure against that real control plane too.
+    #[arg(long, value_name = "DIR")]
+    envtest_assets: Option<PathBuf>,
+    /// ConfigMaps of workload (a).
+    #[arg(long, default_value_t = 10_000)]
+    objects: usize,
+    /// Namespaces of workload (b).
+    #[arg(long, default_value_t = 300)]
+    namespaces: usize,
+    /// Requests in flight for the raw creates and godwit's restore; several values measure
+    /// each (comma separated).
+    #[arg(long, value_delimiter = ',', default_value = "32")]
+    in_flight: Vec<usize>,
+    /// Also write the rows as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where tarballs and the clusters' files go; a temporary directory when absent.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let command = Command::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match command {
+            Command::Run(args) => run(args).await,
+            Command::Backup {
+                kubeconfig,
+                include_namespaces,
+                out,
+                lists,
+            } => {
+                let report =
+                    bench::child_backup(&kubeconfig, &include_namespaces, &out, lists).await?;
+                println!("{}", serde_json::to_string(&report)?);
+                Ok(())
+            }
+            Command::Restore {
+                kubeconfig,
+                tarball,
+                suffix,
+                in_flight,
+            } => {
+                let report =
+                    bench::child_restore(&kubeconfig, &tarball, &suffix, in_flight).await?;
+                println!("{}", serde_json::to_string(&report)?);
+                Ok(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let work = bench::work_dir(args.work_dir.as_deref());
+    std::fs::create_dir_all(&work)?;
+    let mut rows = Vec::new();
+    // Each measurement gets a fresh cluster: what earlier ones left would slow lists down.
+    let mut round = 0;
+    for in_flight in &args.in_flight {
+        for workload in [
+            bench::config_maps("bench", args.objects),
+            bench::applications("bench", args.namespaces),
+        ] {
+            round += 1;
+            if let Some(kubesim) = &args.kubesim {
+                let dir = work.join(format!("sim-{round}"));
+                std::fs::create_dir_all(&dir)?;
+                let (mut child, kubeconfig) =
+                    godwit_e2e::clusters::start_kubesim(kubesim, "1.33", "bench", &dir).await?;
+                let measured =
+                    bench::measure("sim", &kubeconfig, &workload, *in_flight, &dir).await;
+                let _ = child.kill().await;
+                rows.push(measured?);
+            }
+            if let Some(assets) = &args.envtest_assets {
+                let dir = work.join(format!("envtest-{round}"));
+                let plane = godwit_e2e::envtest::start(assets, &dir, "bench", false).await?;
+                let name = format!("envtest {}", plane.version);
+                let measured =
+                    bench::measure(&name, &plane.kubeconfig, &workload, *in_flight, &dir).await;
+                plane.stop().await;
+                rows.push(measured?);
+            }
+        }
+    }
+    if rows.is_empty() {
+        anyhow::bail!("no cluster to measure: pass --kubesim and/or --envtest-assets");
+    }
+    print!("{}", bench::render(&rows));
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&rows)? + "\n")?;
+    }
+    std::fs::remove_dir_all(&work).ok();
+    Ok(())
+}
