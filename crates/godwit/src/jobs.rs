@@ -36,7 +36,7 @@ pub struct JobOptions {
     pub enable_api_group_versions: bool,
     /// `--restore-resource-priorities`; `None` means Velero's default list.
     pub restore_resource_priorities: Option<Priorities>,
-    /// Requests in flight at once (lists on backup, creates on restore).
+    /// Requests a restore keeps in flight at once.
     pub concurrency: usize,
     /// The server's namespace, where the restore reads its ConfigMaps.
     pub server_namespace: String,
@@ -47,7 +47,7 @@ impl Default for JobOptions {
         JobOptions {
             enable_api_group_versions: false,
             restore_resource_priorities: None,
-            concurrency: 8,
+            concurrency: godwit_restore::DEFAULT_REQUESTS_IN_FLIGHT,
             server_namespace: godwit_api::DEFAULT_NAMESPACE.to_owned(),
         }
     }
@@ -154,7 +154,7 @@ pub async fn run_backup(
     let engine_options = BackupOptions {
         backup_name: name.clone(),
         enable_api_group_versions: options.enable_api_group_versions,
-        concurrency: options.concurrency.max(1),
+        // Lists: each page holds 500 objects in memory, and a few at once keep the server busy.
         ..BackupOptions::default()
     };
     // A task of its own: a panic in the engine ends this job with an error, not the caller.

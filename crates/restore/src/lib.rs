@@ -41,4 +41,4 @@ pub use selector::{LabelSelector, LabelSelectorRequirement, Operator};
 pub use spec::{ExistingResourcePolicy, ResourceSelection, RestoreSpec, parse_namespace_mapping};
 
 #[cfg(feature = "executor")]
-pub use executor::{ExecuteOptions, ProgressFn, dry_run, restore};
+pub use executor::{DEFAULT_REQUESTS_IN_FLIGHT, ExecuteOptions, ProgressFn, dry_run, restore};

@@ -64,8 +64,8 @@ pub struct MigrateArgs {
     /// kept and printed, when unset.
     #[arg(long, value_name = "DIR")]
     pub storage_dir: Option<PathBuf>,
-    /// Requests in flight at once, on each cluster.
-    #[arg(long, default_value_t = 8, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    /// Requests the restore keeps in flight at once.
+    #[arg(long, default_value_t = godwit_restore::DEFAULT_REQUESTS_IN_FLIGHT as u16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Back up, then only show the restore plan: nothing is written to the target.
     #[arg(long)]

@@ -51,8 +51,8 @@ pub struct ServerArgs {
     #[arg(long)]
     pub restore_resource_priorities: Option<Priorities>,
 
-    /// Requests in flight at once within one backup or restore.
-    #[arg(long, default_value_t = 8)]
+    /// Requests a restore keeps in flight at once (a backup lists four at a time).
+    #[arg(long, default_value_t = godwit_restore::DEFAULT_REQUESTS_IN_FLIGHT)]
     pub concurrency: usize,
 
     /// Where `/healthz` and `/metrics` are served.
