@@ -40,6 +40,9 @@ use crate::{
 /// Called after every object with the progress so far.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
+/// Objects per page when the restore lists the target (its PVs, nodes, ServiceAccounts).
+const LIST_PAGE: u32 = 500;
+
 /// Requests a restore keeps in flight unless told otherwise: what `cargo xtask bench` measured
 /// on kube-apiserver 1.36 (two cores, etcd beside it): creates at 16, 32, 64 and 128 in flight
 /// reached about 1,070, 1,480, 1,170-1,310 and 1,360-1,520 objects/s for 10,000 ConfigMaps, and
@@ -432,21 +435,24 @@ impl Run {
             let api: Api<DynamicObject> =
                 Api::all_with(self.client.clone(), &core_resource(plural, kind));
             async move {
-                let params = ListParams::default();
-                let listed = api
-                    .list(&params)
-                    .await
-                    .map_err(Self::kube_error(format!("list {plural} in the target")))?;
-                Ok::<_, Error>(
-                    listed
-                        .items
-                        .into_iter()
-                        .filter_map(|o| {
-                            let name = o.metadata.name?;
-                            Some((o.metadata.namespace.unwrap_or_default(), name))
-                        })
-                        .collect::<Vec<_>>(),
-                )
+                // Names only are kept; pages keep what a large cluster answers bounded.
+                let mut params = ListParams::default().limit(LIST_PAGE);
+                let mut names = Vec::new();
+                loop {
+                    let page = api
+                        .list(&params)
+                        .await
+                        .map_err(Self::kube_error(format!("list {plural} in the target")))?;
+                    names.extend(page.items.into_iter().filter_map(|o| {
+                        let name = o.metadata.name?;
+                        Some((o.metadata.namespace.unwrap_or_default(), name))
+                    }));
+                    match page.metadata.continue_.filter(|token| !token.is_empty()) {
+                        Some(token) => params = params.continue_token(&token),
+                        None => break,
+                    }
+                }
+                Ok::<_, Error>(names)
             }
         };
         ctx.existing_pv_names = list_names("persistentvolumes", "PersistentVolume")
