@@ -69,20 +69,9 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    let command = Command::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(async {
-        match command {
-            Command::Run(args) => run(args).await,
+    godwit_e2e::block_on(async {
+        match Command::parse() {
+            Command::Run(args) => run(args).await?,
             Command::Backup {
                 kubeconfig,
                 include_namespaces,
@@ -92,7 +81,6 @@ fn main() -> ExitCode {
                 let report =
                     bench::child_backup(&kubeconfig, &include_namespaces, &out, lists).await?;
                 println!("{}", serde_json::to_string(&report)?);
-                Ok(())
             }
             Command::Restore {
                 kubeconfig,
@@ -103,17 +91,10 @@ fn main() -> ExitCode {
                 let report =
                     bench::child_restore(&kubeconfig, &tarball, &suffix, in_flight).await?;
                 println!("{}", serde_json::to_string(&report)?);
-                Ok(())
             }
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {

@@ -32,6 +32,31 @@ pub mod scenarios;
 
 use std::io::Write as _;
 
+/// Runs `work` on a multi-threaded runtime, as this crate's binaries do: its exit code, or 2
+/// with the error printed when it fails (1 when even the runtime cannot start).
+pub fn block_on<F>(work: F) -> std::process::ExitCode
+where
+    F: Future<Output = anyhow::Result<std::process::ExitCode>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
 /// Runs the harness, prints the table (and JSON if asked) and says whether every row passed.
 pub async fn main_with(args: args::Args) -> anyhow::Result<bool> {
     let rows = harness::run(&args).await?;

@@ -719,17 +719,10 @@ async fn under_injected_faults_every_object_is_restored_exactly_once() {
 #[tokio::test]
 async fn a_missing_priorities_configmap_is_fine_and_user_priorities_are_read() {
     let (_dir, backup) = source_backup(false).await;
-    let target = kubesim(Profile::V1_33).await;
-    let client = target.client().unwrap();
-    install_crd(
-        &client,
-        rockbands_crd("case-d.example.io", &["v2", "v2beta2", "v2beta1"], "v2"),
-    )
+    let (target, client) = case_d_target_with_priorities(json!({
+        "restoreResourcesVersionPriority": "rockbands.case-d.example.io=v2beta1\nnonsense\n"
+    }))
     .await;
-    create_namespace(&client, "velero", json!({})).await;
-    create(&client, &configmaps(), json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "enableapigroupversions", "namespace": "velero"},
-        "data": {"restoreResourcesVersionPriority": "rockbands.case-d.example.io=v2beta1\nnonsense\n"}})).await;
     let mut spec = spec("user");
     spec.included_resources = vec!["rockbands.case-d.example.io".to_owned()];
     let result = restore(&client, &backup, spec, &options()).await;
@@ -754,10 +747,9 @@ async fn a_missing_priorities_configmap_is_fine_and_user_priorities_are_read() {
     target.shutdown().await;
 }
 
-/// The ConfigMap without its key is not silently "no priorities": a warning names both.
-#[tokio::test]
-async fn a_priorities_configmap_without_the_key_is_a_warning() {
-    let (_dir, backup) = source_backup(false).await;
+/// A 1.33 kubesim serving case D's CRD, with an `enableapigroupversions` ConfigMap holding
+/// `data` in the server namespace.
+async fn case_d_target_with_priorities(data: Value) -> (godwit_kubesim::Running, kube::Client) {
     let target = kubesim(Profile::V1_33).await;
     let client = target.client().unwrap();
     install_crd(
@@ -770,9 +762,20 @@ async fn a_priorities_configmap_without_the_key_is_a_warning() {
         &client,
         &configmaps(),
         json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "enableapigroupversions", "namespace": "velero"},
-        "data": {"priorities": "rockbands.case-d.example.io=v2beta1\n"}}),
+               "metadata": {"name": "enableapigroupversions", "namespace": "velero"},
+               "data": data}),
     )
+    .await;
+    (target, client)
+}
+
+/// The ConfigMap without its key is not silently "no priorities": a warning names both.
+#[tokio::test]
+async fn a_priorities_configmap_without_the_key_is_a_warning() {
+    let (_dir, backup) = source_backup(false).await;
+    let (target, client) = case_d_target_with_priorities(json!({
+        "priorities": "rockbands.case-d.example.io=v2beta1\n"
+    }))
     .await;
     let mut spec = spec("no-key");
     spec.included_resources = vec!["rockbands.case-d.example.io".to_owned()];
