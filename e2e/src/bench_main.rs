@@ -56,9 +56,9 @@ struct RunArgs {
     /// Namespaces of workload (b).
     #[arg(long, default_value_t = 300)]
     namespaces: usize,
-    /// Requests in flight for the raw creates and godwit's restore; several values measure
-    /// each (comma separated).
-    #[arg(long, value_delimiter = ',', default_value = "32")]
+    /// Requests in flight for the raw creates and godwit's restore (default: godwit's own
+    /// default); several values measure each (comma separated).
+    #[arg(long, value_delimiter = ',', default_values_t = [godwit_restore::DEFAULT_REQUESTS_IN_FLIGHT])]
     in_flight: Vec<usize>,
     /// Also write the rows as JSON here.
     #[arg(long)]
