@@ -45,6 +45,12 @@ impl RestoreRun {
             .map(|choice| choice.rule.clone())
     }
 
+    /// The version recorded for a group-resource.
+    pub(crate) fn chosen_version(&self, group_resource: &str) -> Option<String> {
+        self.choice(group_resource)
+            .map(|choice| choice.version.clone())
+    }
+
     pub(crate) fn choice(&self, group_resource: &str) -> Option<&godwit_api::VersionChoice> {
         self.restore
             .status
@@ -404,10 +410,7 @@ pub(crate) async fn observe(
             // The row's version is the main restore's choice for ConfigMaps; its checks are
             // the lifecycle steps'.
             observation.rule = restores.main.rule("configmaps");
-            observation.restored_version = restores
-                .main
-                .choice("configmaps")
-                .map(|choice| choice.version.clone());
+            observation.restored_version = restores.main.chosen_version("configmaps");
             observation.found_at_expected = true;
             if restores.lifecycle.is_empty() {
                 observation
@@ -420,10 +423,7 @@ pub(crate) async fn observe(
         }
         Kind::ControlPlaneObjects => {
             observation.rule = restores.main.rule("configmaps");
-            observation.restored_version = restores
-                .main
-                .choice("configmaps")
-                .map(|choice| choice.version.clone());
+            observation.restored_version = restores.main.chosen_version("configmaps");
             let ca = |config_map: &Option<kube::core::DynamicObject>| {
                 config_map
                     .as_ref()
@@ -516,9 +516,7 @@ pub(crate) async fn observe(
                     "the restore did not write the live object",
                     written.is_none(),
                 ));
-                observation.restored_version = restore
-                    .choice("configmaps")
-                    .map(|choice| choice.version.clone());
+                observation.restored_version = restore.chosen_version("configmaps");
                 observation.checks.push(Check::new(
                     format!("data.value is still the live {LIVE_VALUE:?} (it is {value:?})"),
                     value == LIVE_VALUE,

@@ -197,6 +197,22 @@ where
     }
 }
 
+/// Polls until the object is gone, or fails the test with the server's log.
+async fn wait_gone<K>(api: &Api<K>, name: &str, server: &Server)
+where
+    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while api.get_opt(name).await.unwrap().is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} was never deleted\nserver log:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 fn phase_of_backup(backup: &Backup) -> String {
     backup
         .phase()
@@ -695,15 +711,7 @@ async fn deleted_restores_take_their_files_and_expired_backups_are_collected() {
     );
 
     restores.delete("again", &Default::default()).await.unwrap();
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while restores.get_opt("again").await.unwrap().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the Restore was never let go\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_gone(&restores, "again", &server).await;
     assert!(!files.exists(), "restores/again/ is still in the store");
 
     // Expired a second ago: the next round requests the deletion, which removes everything.
@@ -716,15 +724,7 @@ async fn deleted_restores_take_their_files_and_expired_backups_are_collected() {
         )
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while backups.get_opt("shop-backup").await.unwrap().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the expired backup was never collected\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_gone(&backups, "shop-backup", &server).await;
     assert!(!store.join("godwit/backups/shop-backup").exists());
     assert!(server.log().contains("expired backup: deletion requested"));
 }
