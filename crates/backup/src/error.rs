@@ -20,6 +20,9 @@ pub enum Error {
     /// Writing the tarball failed (the destination is full or closed).
     #[error("cannot write the backup tarball: {0}; check the destination has room and is writable")]
     Tarball(#[from] godwit_tarball::Error),
+    /// Reading a stored backup tarball failed (damaged, truncated or not a backup tarball).
+    #[error("cannot read the backup tarball: {0}; the store may hold a damaged file")]
+    ReadTarball(#[source] godwit_tarball::Error),
     /// Writing the resource list failed.
     #[error("cannot write the resource list: {0}")]
     ResourceList(#[source] std::io::Error),

@@ -12,6 +12,10 @@
 //! - [`plan()`]: which group-resources, versions and namespaces to list, given a
 //!   [`godwit_discovery::Discovery`].
 //!
+//! - [`pod_volumes()`] and [`read_pod_volumes`]: which pod volumes Velero's file-system backup
+//!   would take from a backup's pods and why the others are left out (godwit moves no volume
+//!   data; this is reported by `backup describe --details`).
+//!
 //! The IO half is [`run_backup`]: discovery through `godwit_discovery::discover` (a group that
 //! fails is a warning), paged lists with bounded concurrency, one writer task behind a bounded
 //! channel. Uploading the tarball, the log and the resource list is the caller's job.
@@ -22,6 +26,7 @@ mod filter;
 mod log;
 mod outcome;
 mod plan;
+mod pod_volumes;
 mod run;
 mod selector;
 mod spec;
@@ -30,6 +35,10 @@ pub use error::Error;
 pub use filter::{NamespaceFilter, NamespaceScope, ResourceFilter};
 pub use outcome::{BackupOutcome, GroupResourceSummary, Phase, Progress, ResourceList, Results};
 pub use plan::{ListJob, Plan, PlannedResource, plan};
+pub use pod_volumes::{
+    Collector, PodVolumeReport, PodVolumes, Reason, Rules, VOLUMES_TO_BACKUP_ANNOTATION,
+    VOLUMES_TO_EXCLUDE_ANNOTATION, VolumeChoice, claims_excluded, pod_volumes, read_pod_volumes,
+};
 pub use run::{BackupOptions, EXCLUDE_FROM_BACKUP_LABEL, run_backup};
 pub use selector::{LabelSelector, MatchExpression, MatchSelector, Operator, Requirement};
 pub use spec::{BackupSpec, Selection, ValidSpec};

@@ -17,5 +17,7 @@ pub use index::{BackupIndex, DirCounts, GroupResourceIndex};
 pub use layout::{
     FORMAT_VERSION, Item, ItemPaths, SUPPORTED_FORMAT_VERSIONS, VersionDir, item_paths,
 };
-pub use reader::{BackupObject, ExtractedBackup, Limits, Objects, extract, list};
+pub use reader::{
+    BackupObject, ExtractedBackup, Limits, Objects, StreamedObject, extract, for_each_object, list,
+};
 pub use writer::{BackupWriter, WriteCounts, WriterOptions};

@@ -69,6 +69,42 @@ pub fn list<R: Read>(reader: R, limits: &Limits) -> Result<BackupIndex, Error> {
     scan(reader, limits, |_, _| Ok(()))
 }
 
+/// One object file met while streaming a tarball with [`for_each_object`]; borrowed for the
+/// duration of the call only, so no more than one entry is held at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamedObject<'a> {
+    /// Its group-resource, from the path.
+    pub group_resource: &'a godwit_versioning::GroupResource,
+    /// The folder it is in (legacy or one version).
+    pub dir: &'a crate::VersionDir,
+    /// Its namespace; `None` for a cluster-scoped object.
+    pub namespace: Option<&'a str>,
+    /// Its name, from the file name.
+    pub name: &'a str,
+    /// The file's bytes, already checked to be one JSON object.
+    pub json: &'a [u8],
+}
+
+/// Reads a whole gzip-compressed backup tarball, checking every entry as [`list`] does, and
+/// hands each object file to `visit` as it streams past, without writing anything. For readers
+/// that need a few objects (the pods of a backup) and must not extract or hold the rest.
+pub fn for_each_object<R: Read>(
+    reader: R,
+    limits: &Limits,
+    mut visit: impl FnMut(StreamedObject<'_>),
+) -> Result<BackupIndex, Error> {
+    scan_objects(reader, limits, |object, data| {
+        visit(StreamedObject {
+            group_resource: &object.group_resource,
+            dir: &object.dir,
+            namespace: object.namespace.as_deref(),
+            name: &object.name,
+            json: data,
+        });
+        Ok(())
+    })
+}
+
 /// Reads a gzip-compressed backup tarball, checking every entry, and writes its files below
 /// `dest_dir` only, keeping the tarball's layout. `dest_dir` must be new or empty (so no symlink
 /// planted beforehand can redirect a write), and should be private to the caller, such as a
@@ -359,6 +395,27 @@ fn scan<R: Read>(
     limits: &Limits,
     mut sink: impl FnMut(&str, &[u8]) -> Result<(), Error>,
 ) -> Result<BackupIndex, Error> {
+    scan_entries(reader, limits, &mut sink, |_, _| Ok(()))
+}
+
+/// Walks the archive, checks each entry and hands each object file, parsed path and bytes, to
+/// `sink`.
+fn scan_objects<R: Read>(
+    reader: R,
+    limits: &Limits,
+    mut sink: impl FnMut(&ObjectPath, &[u8]) -> Result<(), Error>,
+) -> Result<BackupIndex, Error> {
+    scan_entries(reader, limits, |_, _| Ok(()), &mut sink)
+}
+
+/// Walks the archive and checks each entry; every regular file goes to `sink` by path, and
+/// object files also to `objects` with their parsed path.
+fn scan_entries<R: Read>(
+    reader: R,
+    limits: &Limits,
+    mut sink: impl FnMut(&str, &[u8]) -> Result<(), Error>,
+    mut objects: impl FnMut(&ObjectPath, &[u8]) -> Result<(), Error>,
+) -> Result<BackupIndex, Error> {
     let read = Rc::new(Cell::new(0u64));
     let tripped = Rc::new(Cell::new(false));
     let counting = CountingReader {
@@ -511,6 +568,7 @@ fn scan<R: Read>(
                 check_object(object, &buffer)?;
                 index.add_object(object)?;
                 sink(&object.path, &buffer)?;
+                objects(object, &buffer)?;
             }
         }
         last_entry = Some(entry_name);

@@ -49,8 +49,11 @@ pub enum BackupAction {
     Get(GetArgs),
     /// Describe backups.
     #[command(after_help = "Examples:\n  \
-        godwit backup describe shop-1")]
-    Describe(NamesArgs),
+        godwit backup describe shop-1\n\n  \
+        # Also read the backup's files: its resource list, and the pod volumes Velero's\n  \
+        # file-system backup would take (godwit does not back up volume data)\n  \
+        godwit backup describe shop-1 --details")]
+    Describe(DescribeArgs),
     /// Delete backups (through a DeleteBackupRequest, as Velero does).
     #[command(after_help = "Examples:\n  \
         godwit backup delete shop-1\n  \
@@ -80,6 +83,17 @@ pub struct CreateArgs {
     /// The location to store the backup in; the default location when unset.
     #[arg(long, value_name = "NAME")]
     pub storage_location: Option<String>,
+    /// Velero's file-system backup of every pod volume unless a pod opts one out (opt-out mode).
+    /// godwit records it and reports the volumes Velero would take in `backup describe
+    /// --details`, but does not back up volume data.
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
+    pub default_volumes_to_fs_backup: Option<bool>,
     /// How long to keep the backup (a Go duration such as 720h0m0s); the server's default when unset.
     #[arg(long, value_name = "DURATION")]
     pub ttl: Option<String>,
@@ -118,6 +132,17 @@ pub struct GetArgs {
 pub struct NamesArgs {
     /// Backups to describe; all when none is named.
     pub names: Vec<String>,
+}
+
+/// Flags of `backup describe`.
+#[derive(Debug, clap::Args)]
+pub struct DescribeArgs {
+    /// Backups to describe; all when none is named.
+    pub names: Vec<String>,
+    /// Display additional detail read from the backup's storage location: the resource list and
+    /// the pod volumes Velero's file-system backup rules would select.
+    #[arg(long)]
+    pub details: bool,
 }
 
 /// Flags of `backup delete`.
@@ -198,6 +223,7 @@ pub fn backup_object(args: &CreateArgs, namespace: &str) -> anyhow::Result<Backu
         spec.ttl = Some(duration);
     }
     spec.storage_location = args.storage_location.clone().unwrap_or_default();
+    spec.default_volumes_to_fs_backup = args.default_volumes_to_fs_backup;
     let mut backup = Backup::new(&args.name, spec);
     backup.metadata.namespace = Some(namespace.to_owned());
     backup.metadata.labels = parse_labels(&args.labels)?;
@@ -314,13 +340,145 @@ pub fn objects_output<T: Serialize>(objects: &[T], format: Format) -> anyhow::Re
     }
 }
 
-async fn describe(cluster: &ClusterArgs, args: NamesArgs) -> anyhow::Result<ExitCode> {
+async fn describe(cluster: &ClusterArgs, args: DescribeArgs) -> anyhow::Result<ExitCode> {
     let namespace = &cluster.server_namespace;
-    let api: Api<Backup> = Api::namespaced(cluster.client().await?, namespace);
+    let client = cluster.client().await?;
+    let api: Api<Backup> = Api::namespaced(client.clone(), namespace);
     let backups = fetch(&api, &args.names, None, namespace).await?;
-    let texts: Vec<String> = backups.iter().map(describe::render_backup).collect();
+    let mut texts = Vec::with_capacity(backups.len());
+    for backup in &backups {
+        let mut text = describe::render_backup(backup);
+        if args.details {
+            let details = backup_details(&client, namespace, backup).await;
+            text.push_str(&describe::render_backup_details(backup, &details));
+        }
+        texts.push(text);
+    }
     print!("{}", texts.join("\n\n"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads what `describe --details` shows from the backup's storage location; what cannot be
+/// read is shown in its place, as Velero does.
+async fn backup_details(
+    client: &kube::Client,
+    namespace: &str,
+    backup: &Backup,
+) -> describe::BackupDetails {
+    let name = backup.metadata.name.as_deref().unwrap_or_default();
+    let location = Some(backup.spec.storage_location.as_str());
+    let store = match location::open_named(client, namespace, location).await {
+        Ok(store) => store,
+        Err(err) => {
+            let why = format!("{err:#}");
+            return describe::BackupDetails {
+                resource_list: Some(Err(why.clone())),
+                pod_volumes: Err(why),
+            };
+        }
+    };
+    let resource_list = match store
+        .get_backup_file(name, godwit_storage::BackupFile::ResourceList)
+        .await
+    {
+        Ok(None) => None,
+        Ok(Some(bytes)) => Some(parse_resource_list(&bytes)),
+        Err(err) => Some(Err(err.to_string())),
+    };
+    let pod_volumes = stream_pod_volumes(&store, name, fs_backup_rules(&backup.spec))
+        .await
+        .map_err(|err| format!("{err:#}"));
+    describe::BackupDetails {
+        resource_list,
+        pod_volumes,
+    }
+}
+
+/// The gzipped JSON resource list (`{"v1/Pod": ["ns/name", ...]}`).
+fn parse_resource_list(
+    bytes: &[u8],
+) -> Result<std::collections::BTreeMap<String, Vec<String>>, String> {
+    serde_json::from_reader(flate2::read::GzDecoder::new(bytes))
+        .map_err(|err| format!("not gzipped JSON: {err}"))
+}
+
+/// The inputs of Velero's file-system backup volume selection, from the Backup's spec.
+pub fn fs_backup_rules(spec: &godwit_api::BackupSpec) -> godwit_backup::Rules {
+    let names = |a: &Option<Vec<String>>, b: &Option<Vec<String>>| {
+        let mut all = a.clone().unwrap_or_default();
+        all.extend(b.iter().flatten().cloned());
+        all
+    };
+    godwit_backup::Rules {
+        default_volumes_to_fs_backup: describe::fs_backup_mode(spec).0,
+        claims_excluded: godwit_backup::claims_excluded(
+            &names(
+                &spec.included_resources,
+                &spec.included_namespace_scoped_resources,
+            ),
+            &names(
+                &spec.excluded_resources,
+                &spec.excluded_namespace_scoped_resources,
+            ),
+        ),
+    }
+}
+
+/// Streams the backup's tarball from the store through the pod-volume reader on a blocking
+/// thread, a few chunks at a time: nothing is written to disk and only one entry is held.
+async fn stream_pod_volumes(
+    store: &godwit_storage::BackupStore,
+    name: &str,
+    rules: godwit_backup::Rules,
+) -> anyhow::Result<godwit_backup::PodVolumeReport> {
+    use futures::StreamExt as _;
+
+    let download = store
+        .get_tarball(name)
+        .await
+        .with_context(|| format!("cannot read the tarball of backup {name}"))?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(8);
+    let reader = tokio::task::spawn_blocking(move || {
+        let chunks = ChunkReader {
+            chunks: receiver,
+            current: bytes::Bytes::new(),
+        };
+        godwit_backup::read_pod_volumes(chunks, &godwit_tarball::Limits::default(), rules)
+    });
+    let mut stream = download.stream;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(std::io::Error::other);
+        let failed = chunk.is_err();
+        // A closed channel means the reader stopped early; its result says why.
+        if sender.send(chunk).await.is_err() || failed {
+            break;
+        }
+    }
+    drop(sender);
+    let report = reader
+        .await
+        .context("the tarball reader stopped unexpectedly")??;
+    Ok(report)
+}
+
+/// A blocking `Read` over chunks sent from an async stream.
+struct ChunkReader {
+    chunks: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
+    current: bytes::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.blocking_recv() {
+                Some(chunk) => self.current = chunk?,
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
 }
 
 fn confirm(question: &str) -> anyhow::Result<bool> {
@@ -574,3 +732,6 @@ fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests;

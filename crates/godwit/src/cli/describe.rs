@@ -180,6 +180,147 @@ pub fn render_backup(backup: &Backup) -> String {
     out
 }
 
+/// What `backup describe --details` reads from the backup's storage location.
+#[derive(Debug, Clone)]
+pub struct BackupDetails {
+    /// `<name>-resource-list.json.gz`: `None` when the location holds none, `Err` when it could
+    /// not be read.
+    pub resource_list: Option<Result<BTreeMap<String, Vec<String>>, String>>,
+    /// Velero's file-system backup verdict on the pods in the tarball, or why it could not be
+    /// read.
+    pub pod_volumes: Result<godwit_backup::PodVolumeReport, String>,
+}
+
+/// Whether the backup is in Velero's opt-out mode, and where that comes from: Velero remaps a
+/// true `defaultVolumesToRestic`, then takes `defaultVolumesToFsBackup`, else its server flag
+/// `--default-volumes-to-fs-backup` (false unless set; godwit's server has no such flag).
+pub fn fs_backup_mode(spec: &godwit_api::BackupSpec) -> (bool, &'static str) {
+    if spec.default_volumes_to_restic == Some(true) {
+        return (
+            true,
+            "defaultVolumesToRestic: true, which Velero reads as defaultVolumesToFsBackup",
+        );
+    }
+    match spec.default_volumes_to_fs_backup {
+        Some(true) => (true, "defaultVolumesToFsBackup: true"),
+        Some(false) => (false, "defaultVolumesToFsBackup: false"),
+        None => (
+            false,
+            "defaultVolumesToFsBackup not set; Velero's server default --default-volumes-to-fs-backup=false",
+        ),
+    }
+}
+
+/// The `--details` sections of `backup describe`, after [`render_backup`]: Velero's "Resource
+/// List:", then "Backup Volumes:" with the pod volumes Velero's file-system backup would take,
+/// headed by the plain fact that godwit did not take them.
+pub fn render_backup_details(backup: &Backup, details: &BackupDetails) -> String {
+    let mut out = String::new();
+    match &details.resource_list {
+        None => out.push_str("\nResource List:  <backup resource list not found>\n"),
+        Some(Err(why)) => {
+            let _ = writeln!(
+                out,
+                "\nResource List:  <error getting backup resource list: {why}>"
+            );
+        }
+        Some(Ok(list)) => {
+            out.push_str("\nResource List:\n");
+            for (kind, entries) in list {
+                let _ = writeln!(out, "  {kind}:");
+                for entry in entries {
+                    let _ = writeln!(out, "    - {entry}");
+                }
+            }
+        }
+    }
+
+    out.push_str("\nBackup Volumes:\n  Velero-Native Snapshots: <none included>\n");
+    out.push_str("\n  Pod Volume Backups:\n");
+    out.push_str(
+        "    godwit does not back up volume data: the contents of these volumes are NOT in this backup.\n    \
+         Listed is what Velero's file-system backup would take from the pods in it, by its rules.\n",
+    );
+    let (opt_out, source) = fs_backup_mode(&backup.spec);
+    let mode = if opt_out {
+        format!(
+            "opt-out, every volume but those a pod names in {}",
+            godwit_backup::VOLUMES_TO_EXCLUDE_ANNOTATION
+        )
+    } else {
+        format!(
+            "opt-in, the volumes a pod names in {}",
+            godwit_backup::VOLUMES_TO_BACKUP_ANNOTATION
+        )
+    };
+    let _ = writeln!(out, "    Mode:  {mode} ({source})");
+    if let Some(policy) = &backup.spec.resource_policy {
+        let _ = writeln!(
+            out,
+            "    Volume policies ({} {}) are not evaluated here; they can change this choice.",
+            policy.kind, policy.name
+        );
+    }
+    let report = match &details.pod_volumes {
+        Ok(report) => report,
+        Err(why) => {
+            let _ = writeln!(out, "    <error reading the backup's pods: {why}>");
+            return out;
+        }
+    };
+    if report.pods.is_empty() {
+        out.push_str("    <no pod volumes in this backup>\n");
+        return out;
+    }
+    let selected: Vec<_> = report.selected().collect();
+    if selected.is_empty() {
+        out.push_str("    Would be selected:  <none>\n");
+    } else {
+        out.push_str("    Would be selected:\n");
+        for (pod, names) in selected {
+            let _ = write!(out, "      {}: {}", pod.key(), names.join(", "));
+            if let Some(why) = &pod.not_running {
+                let _ = write!(out, " (Velero would take none of them: {why})");
+            }
+            out.push('\n');
+        }
+    }
+    let annotation = if report.rules.default_volumes_to_fs_backup {
+        godwit_backup::VOLUMES_TO_EXCLUDE_ANNOTATION
+    } else {
+        godwit_backup::VOLUMES_TO_BACKUP_ANNOTATION
+    };
+    let mut left_out = String::new();
+    for pod in &report.pods {
+        let skipped: Vec<_> = pod.volumes.iter().filter(|v| !v.selected()).collect();
+        if skipped.is_empty() && pod.unmatched.is_empty() {
+            continue;
+        }
+        let _ = writeln!(left_out, "      {}:", pod.key());
+        for volume in skipped {
+            let _ = writeln!(
+                left_out,
+                "        {}: {}",
+                volume.name,
+                volume.reason.text()
+            );
+        }
+        for name in &pod.unmatched {
+            let _ = writeln!(
+                left_out,
+                "        {name:?}: named in {annotation}, but the pod has no such volume (names are not trimmed)"
+            );
+        }
+    }
+    if left_out.is_empty() {
+        out.push_str("    Left out:  <none>\n");
+    } else {
+        out.push_str("    Left out:\n");
+        out.push_str(&left_out);
+    }
+    out
+}
+
 /// `velero restore describe` for one Restore, with the warnings and errors read from the store,
 /// and godwit's account of the API version restored per group-resource and the rule.
 pub fn render_restore(restore: &Restore, results: Option<&Results>) -> String {
@@ -326,6 +467,7 @@ pub fn rule_text(rule: &str) -> String {
         "sourcePreferred" => "source preferred version (priority 2)".to_owned(),
         "commonNonPreferred" => "highest common non-preferred version (priority 3)".to_owned(),
         "featureFlagOff" => "source preferred version (EnableAPIGroupVersions off)".to_owned(),
+        "converted" => "converted from a version the target no longer serves".to_owned(),
         other => other.to_owned(),
     }
 }

@@ -121,3 +121,99 @@ fn rules_read_as_sentences() {
     );
     check("somethingNew", "somethingNew");
 }
+
+fn pod(
+    name: &str,
+    annotations: serde_json::Value,
+    volumes: serde_json::Value,
+) -> serde_json::Value {
+    let mounts: Vec<serde_json::Value> = volumes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| json!({"name": v["name"], "mountPath": "/mnt"}))
+        .collect();
+    json!({
+        "metadata": {"namespace": "shop", "name": name, "annotations": annotations},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app", "volumeMounts": mounts}], "volumes": volumes},
+        "status": {"phase": "Running"},
+    })
+}
+
+#[test]
+fn backup_details_list_resources_and_the_volumes_velero_would_take() {
+    let backup: Backup = yaml("velero/backup.yaml");
+    let rules = godwit_backup::Rules::default();
+    let mut pods = godwit_backup::Collector::new(rules);
+    pods.add_pod(&pod(
+        "web-0",
+        json!({godwit_backup::VOLUMES_TO_BACKUP_ANNOTATION: "data, cache"}),
+        json!([
+            {"name": "data", "persistentVolumeClaim": {"claimName": "data-web-0"}},
+            {"name": "cache", "emptyDir": {}},
+            {"name": "settings", "configMap": {"name": "settings"}},
+            {"name": "kube-api-access-x7b2q", "projected": {"sources": []}},
+        ]),
+    ));
+    pods.add_pod(&pod(
+        "web-1",
+        json!({}),
+        json!([{"name": "logs", "hostPath": {"path": "/var/log"}}]),
+    ));
+    let resource_list = BTreeMap::from([
+        (
+            "v1/Pod".to_owned(),
+            vec!["shop/web-0".to_owned(), "shop/web-1".to_owned()],
+        ),
+        ("apps/v1/Deployment".to_owned(), vec!["shop/web".to_owned()]),
+    ]);
+    let details = BackupDetails {
+        resource_list: Some(Ok(resource_list)),
+        pod_volumes: Ok(pods.finish()),
+    };
+    insta::assert_snapshot!("backup_details", render_backup_details(&backup, &details));
+}
+
+#[test]
+fn backup_details_say_what_could_not_be_read() {
+    let mut backup: Backup = yaml("velero/backup.yaml");
+    backup.spec.default_volumes_to_fs_backup = Some(true);
+    let details = BackupDetails {
+        resource_list: None,
+        pod_volumes: Err("cannot read the tarball of backup b: not found".to_owned()),
+    };
+    let text = render_backup_details(&backup, &details);
+    for line in [
+        "Resource List:  <backup resource list not found>",
+        "godwit does not back up volume data: the contents of these volumes are NOT in this backup.",
+        "Mode:  opt-out, every volume but those a pod names in backup.velero.io/backup-volumes-excludes (defaultVolumesToFsBackup: true)",
+        "<error reading the backup's pods: cannot read the tarball of backup b: not found>",
+    ] {
+        assert!(text.contains(line), "{line:?} missing from:\n{text}");
+    }
+    let empty = BackupDetails {
+        resource_list: Some(Err("access denied".to_owned())),
+        pod_volumes: Ok(godwit_backup::PodVolumeReport::default()),
+    };
+    let text = render_backup_details(&backup, &empty);
+    assert!(
+        text.contains("Resource List:  <error getting backup resource list: access denied>"),
+        "{text}"
+    );
+    assert!(text.contains("<no pod volumes in this backup>"), "{text}");
+}
+
+#[test]
+fn fs_backup_mode_follows_velero_defaults() {
+    let spec = |fs: Option<bool>, restic: Option<bool>| godwit_api::BackupSpec {
+        default_volumes_to_fs_backup: fs,
+        default_volumes_to_restic: restic,
+        ..Default::default()
+    };
+    assert!(!fs_backup_mode(&spec(None, None)).0);
+    assert!(fs_backup_mode(&spec(Some(true), None)).0);
+    assert!(!fs_backup_mode(&spec(Some(false), None)).0);
+    // Velero remaps a true defaultVolumesToRestic over whatever defaultVolumesToFsBackup says.
+    assert!(fs_backup_mode(&spec(Some(false), Some(true))).0);
+    assert!(!fs_backup_mode(&spec(None, Some(false))).0);
+}
