@@ -44,6 +44,7 @@ fn help_of_every_command() {
         &["restore", "logs"],
         &["restore", "plan"],
         &["migrate"],
+        &["storage-version", "migrate"],
     ];
     for command in commands {
         let mut args = command.to_vec();

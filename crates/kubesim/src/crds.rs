@@ -295,6 +295,49 @@ pub(crate) fn establish(crd: &mut Value, spec: &CrdSpec, now: &str) {
     keep_storage_version_stored(status, spec);
 }
 
+/// What the API server's converter answers for an object stored at a version that is not in
+/// the CRD's `spec.versions`.
+pub(crate) fn invalid_version_message(group: &str, version: &str) -> String {
+    format!("request to convert CR from an invalid group/version: {group}/{version}")
+}
+
+/// The defaulting of `apiextensions.k8s.io/v1` a status write goes through: an empty or missing
+/// `storedVersions` becomes the storage version. Nothing else about it is checked on a status
+/// write (the server validates `storedVersions` only on writes of the CRD itself).
+pub(crate) fn default_stored_versions(status: &mut serde_json::Map<String, Value>, spec: &CrdSpec) {
+    let empty = status
+        .get("storedVersions")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty);
+    if empty {
+        status.insert("storedVersions".into(), json!([spec.storage_version()]));
+    }
+}
+
+/// The API server's check of `status.storedVersions` on a write of the CRD itself: every stored
+/// version must stay in `spec.versions` until a storage migration removes it from the list.
+pub(crate) fn stored_versions_problems(
+    status: &serde_json::Map<String, Value>,
+    spec: &CrdSpec,
+) -> Vec<Cause> {
+    let stored = strings(status.get("storedVersions"));
+    stored
+        .iter()
+        .enumerate()
+        .filter(|(_, version)| !spec.versions.iter().any(|v| &v.name == *version))
+        .map(|(index, version)| Cause {
+            reason: "FieldValueInvalid",
+            message: format!(
+                "Invalid value: {version:?}: missing from spec.versions; {version} was previously \
+                 a storage version, and must remain in spec.versions until a storage migration \
+                 ensures no data remains persisted in {version} and removes {version} from \
+                 status.storedVersions"
+            ),
+            field: format!("status.storedVersions[{index}]"),
+        })
+        .collect()
+}
+
 /// Adds the current storage version to `status.storedVersions` if it is not there.
 pub(crate) fn keep_storage_version_stored(
     status: &mut serde_json::Map<String, Value>,

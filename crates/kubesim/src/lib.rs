@@ -17,6 +17,13 @@
 //!   highest-priority served one; objects are read at any served version with only
 //!   `apiVersion` rewritten (the `None` conversion, also used between built-in versions such as
 //!   `autoscaling/v1` and `v2`); an unserved version answers a plain `404 page not found`;
+//!   the version each custom object was last written at: an unchanged update of an object
+//!   stored at an older version writes it again (new resourceVersion), an object stored at a
+//!   version no longer in `spec.versions` answers 500 (`request to convert CR from an invalid
+//!   group/version`, a 429 for an unpaged list), and a write of the CRD itself cannot drop a
+//!   version `status.storedVersions` lists (a `/status` write is not checked; an empty list
+//!   becomes the storage version). Which version an object is stored at is not persisted: after
+//!   a restart every object counts as stored at its CRD's storage version;
 //! - create (`generateName`, `dryRun=All`), get, list (label selectors, field selectors on
 //!   `metadata.name`/`metadata.namespace` and a few per-resource fields, `limit`/`continue` with
 //!   `remainingItemCount`; later pages show the first page's snapshot while the watch history

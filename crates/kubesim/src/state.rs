@@ -3,7 +3,7 @@
 //!
 //! Everything here is synchronous and runs under the server's one lock; nothing awaits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -124,6 +124,10 @@ pub(crate) struct State {
     hub: Hub,
     journal: Option<Journal>,
     token: String,
+    /// For custom resources: the version each object was last written at (its storage version
+    /// then), by store key. Not journaled: after a restart every object counts as stored at
+    /// its CRD's storage version.
+    stored_at: HashMap<GroupResource, HashMap<String, String>>,
     /// The PEM of the server's certificate: the cluster CA every namespace's
     /// `kube-root-ca.crt` publishes.
     root_ca: String,
@@ -183,6 +187,7 @@ impl State {
             hub,
             journal,
             token,
+            stored_at: HashMap::new(),
             root_ca,
         };
         if fresh {
@@ -340,10 +345,37 @@ impl State {
         json
     }
 
+    /// Records that a custom object was just written at its CRD's storage version.
+    fn record_stored_at(&mut self, def: &ResourceDef, namespace: Option<&str>, name: &str) {
+        if def.custom {
+            self.stored_at
+                .entry(def.group_resource())
+                .or_default()
+                .insert(store::key(namespace, name), def.storage_version.clone());
+        }
+    }
+
+    /// The version a custom object is stored at, when it is not its CRD's storage version.
+    fn stored_elsewhere(&self, def: &ResourceDef, key: &str) -> Option<&str> {
+        let stored = self.stored_at.get(&def.group_resource())?.get(key)?;
+        (def.custom && *stored != def.storage_version).then_some(stored.as_str())
+    }
+
+    /// The version a custom object is stored at when its CRD no longer lists it in
+    /// `spec.versions`: the API server cannot decode such an object.
+    fn undecodable(&self, def: &ResourceDef, key: &str) -> Option<&str> {
+        let stored = self.stored_elsewhere(def, key)?;
+        let spec = self.crds.get(&format!("{}.{}", def.plural, def.group))?;
+        (!spec.versions.iter().any(|v| v.name == stored)).then_some(stored)
+    }
+
     /// Removes an object for good at a new resourceVersion; returns it as deleted.
     fn remove(&mut self, gr: &GroupResource, namespace: Option<&str>, name: &str) -> Option<Bytes> {
         let key = store::key(namespace, name);
         let entry = self.store.remove(gr, &key)?;
+        if let Some(table) = self.stored_at.get_mut(gr) {
+            table.remove(&key);
+        }
         let rv = self.store.next_rv();
         let mut value = entry.value();
         if gr.group.is_empty() && gr.resource == "services" {
@@ -552,6 +584,7 @@ impl State {
             meta.insert("resourceVersion".into(), rv.to_string().into());
         }
         let json = self.commit(&gr, namespace, &name, rv, &value, EventType::Added, None);
+        self.record_stored_at(def, namespace, &name);
 
         if let Some(spec) = crd_spec {
             // The API server's naming and establishing controllers follow right away.
@@ -676,8 +709,12 @@ impl State {
             Behaviour::Review => return Err(ApiError::method_not_allowed()),
             Behaviour::Empty => return Err(ApiError::not_found(&gr, name)),
         }
+        let key = store::key(namespace, name);
+        if let Some(stored) = self.undecodable(def, &key) {
+            return Err(ApiError::undecodable(&def.group, stored));
+        }
         self.store
-            .get(&gr, &store::key(namespace, name))
+            .get(&gr, &key)
             .map(|entry| Reply::Object(200, entry.json.clone()))
             .ok_or_else(|| ApiError::not_found(&gr, name))
     }
@@ -850,6 +887,19 @@ impl State {
                 if !Self::selected(params, namespace, &key, &labels, &json) {
                     continue;
                 }
+                if let Some(stored) = self.undecodable(def, &key) {
+                    // Unpaged lists come from the watch cache, which cannot fill; pages come
+                    // from storage, which fails on the object.
+                    return Err(match limit {
+                        None => ApiError::storage_initializing(
+                            &def.group,
+                            &def.storage_version,
+                            &def.kind,
+                            stored,
+                        ),
+                        Some(_) => ApiError::undecodable(&def.group, stored),
+                    });
+                }
                 items.push(json);
                 last_key = Some(key);
                 if limit.is_some_and(|l| items.len() >= l) {
@@ -907,8 +957,12 @@ impl State {
             Behaviour::Stored => {}
             _ => return Err(ApiError::method_not_allowed()),
         }
+        let key = store::key(namespace, name);
+        if let Some(stored) = self.undecodable(def, &key) {
+            return Err(ApiError::undecodable(&def.group, stored));
+        }
         self.store
-            .get(&gr, &store::key(namespace, name))
+            .get(&gr, &key)
             .cloned()
             .ok_or_else(|| ApiError::not_found(&gr, name))
     }
@@ -1113,7 +1167,15 @@ impl State {
                 .map(|o| o.entry("status").or_insert_with(|| json!({})))
                 .and_then(Value::as_object_mut)
             {
-                crds::keep_storage_version_stored(status, &spec);
+                if subresource.is_none() {
+                    crds::keep_storage_version_stored(status, &spec);
+                    let causes = crds::stored_versions_problems(status, &spec);
+                    if !causes.is_empty() {
+                        return Err(ApiError::invalid(&def.kind, &def.group, name, &causes));
+                    }
+                } else {
+                    crds::default_stored_versions(status, &spec);
+                }
             }
             crd_spec = Some(spec);
         }
@@ -1127,7 +1189,10 @@ impl State {
                 meta.insert("generation".into(), generation.into());
             }
         }
-        if new == old {
+        // An unchanged write is skipped, unless the object is stored at another version than
+        // today's storage version: the bytes etcd would hold differ, so the server writes.
+        let key = store::key(namespace, name);
+        if new == old && self.stored_elsewhere(def, &key).is_none() {
             return Ok(Reply::Object(200, entry.json.clone()));
         }
         if is_services(def) && subresource.is_none() {
@@ -1172,6 +1237,7 @@ impl State {
             EventType::Modified,
             Some(entry),
         );
+        self.record_stored_at(def, namespace, name);
         if let Some(spec) = crd_spec {
             self.crds.insert(spec.name.clone(), spec);
             self.rebuild_catalog();

@@ -297,6 +297,39 @@ impl ApiError {
         )
     }
 
+    /// 500 for an object stored at a version its CRD no longer lists in `spec.versions`: the
+    /// API server's converter refuses to decode it (no reason, no details).
+    pub(crate) fn undecodable(group: &str, stored_version: &str) -> Self {
+        status(
+            500,
+            "",
+            crate::crds::invalid_version_message(group, stored_version),
+            None,
+        )
+    }
+
+    /// 429 for an unpaged list of a CRD whose objects include one that cannot be decoded: the
+    /// watch cache cannot (re)initialize, and says so.
+    pub(crate) fn storage_initializing(
+        group: &str,
+        storage_version: &str,
+        kind: &str,
+        stored_version: &str,
+    ) -> Self {
+        let mut error = status(
+            429,
+            "TooManyRequests",
+            format!(
+                "storage is (re)initializing: failed to list {group}/{storage_version}, \
+                 Kind={kind}: {}",
+                crate::crds::invalid_version_message(group, stored_version)
+            ),
+            Some(json!({"retryAfterSeconds": 1})),
+        );
+        error.retry_after = Some(1);
+        error
+    }
+
     /// 500 for something kubesim could not do.
     pub(crate) fn internal(message: String) -> Self {
         status(

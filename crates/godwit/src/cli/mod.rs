@@ -9,6 +9,7 @@ pub mod filters;
 pub mod location;
 pub mod migrate;
 pub mod restore;
+pub mod storage_version;
 pub mod wait;
 
 use std::process::ExitCode;
@@ -44,6 +45,9 @@ pub enum Command {
     Restore(restore::RestoreCommand),
     /// Back up from one cluster and restore into another in one go, no server needed.
     Migrate(Box<migrate::MigrateArgs>),
+    /// Retire old versions of CRDs: rewrite their objects at the storage version, then trim
+    /// status.storedVersions.
+    StorageVersion(storage_version::StorageVersionCommand),
     /// Run the godwit server (Velero's controllers).
     #[command(after_help = "Examples:\n  \
         godwit server --namespace velero --features EnableAPIGroupVersions")]
@@ -64,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(command) => backup::run(command).await,
         Command::Restore(command) => restore::run(command).await,
         Command::Migrate(args) => migrate::run(*args).await,
+        Command::StorageVersion(command) => storage_version::run(command).await,
         Command::Server(args) => crate::server::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Install(args) => crate::install::run(args).await.map(|()| ExitCode::SUCCESS),
     }

@@ -5,7 +5,8 @@ use futures::future::join_all;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Cluster, VOLATILE, assert_page_not_found, cluster, is_timestamp, sample, unique_group, without,
+    Cluster, VOLATILE, assert_page_not_found, cluster, eventually, is_timestamp, sample,
+    unique_group, without,
 };
 
 /// The recorded three-version CRD (v1 storage with status, v2beta1 served, v1alpha1 unserved),
@@ -520,4 +521,200 @@ async fn crd_objects_through_kube_dynamic_api() {
     );
     assert_eq!(got.metadata.uid, created.metadata.uid);
     assert_eq!(got.data["spec"]["size"], 5);
+}
+
+/// `body` of an error answer, parsed, with the code checked.
+fn error_body(raw: &crate::support::Raw, code: u16, what: &str) -> Value {
+    assert_eq!(raw.status, code, "{what}: {}", raw.body);
+    raw.json()
+}
+
+/// The retirement of a stored version, as the API server guards it (SPEC.md section 8): an
+/// unchanged write stores an object again at the new storage version, a write of the CRD
+/// cannot drop a version `status.storedVersions` still lists, `/status` writes of
+/// `storedVersions` are not validated (only an empty list is defaulted), and an object left at
+/// a version removed from `spec.versions` can no longer be read, listed, written or deleted.
+#[tokio::test]
+async fn stored_versions_guard_the_retirement_of_a_version() {
+    let cluster = cluster().await;
+    let group = unique_group("stored");
+    let namespace = cluster.namespace("stored").await;
+    let name = format!("widgets.{group}");
+    let crd_path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+    let status_path = format!("{crd_path}/status");
+    let at = |version: &str| widgets_path(&group, version, &namespace);
+    cluster
+        .create_crd(&crd(
+            &group,
+            "widgets",
+            "Widget",
+            &[("v1beta1", true, true)],
+        ))
+        .await;
+    for object in ["a", "b"] {
+        let body = json!({"apiVersion": format!("{group}/v1beta1"), "kind": "Widget",
+                          "metadata": {"name": object}, "x": 1});
+        let created = cluster.raw("POST", &at("v1beta1"), Some(&body)).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+
+    // v1 becomes the storage version; both stay served.
+    let old_hash = cluster
+        .raw("GET", &format!("/apis/{group}/v1beta1"), None)
+        .await
+        .json()["resources"][0]["storageVersionHash"]
+        .clone();
+    let mut current = cluster.raw("GET", &crd_path, None).await.json();
+    current["spec"]["versions"] = crd(
+        &group,
+        "widgets",
+        "Widget",
+        &[("v1beta1", true, false), ("v1", true, true)],
+    )["spec"]["versions"]
+        .clone();
+    let updated = cluster.raw("PUT", &crd_path, Some(&current)).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.json()["status"]["storedVersions"],
+        json!(["v1beta1", "v1"])
+    );
+
+    // An unchanged write of `a` stores it again (new resourceVersion); a second one, with
+    // nothing left to change, is skipped. A real server takes a moment to encode at the new
+    // storage version (until then the write is skipped too): its discovery says when.
+    let a_path = format!("{}/a", at("v1"));
+    eventually("discovery to show v1 as the storage version", || async {
+        let listed = cluster.raw("GET", &format!("/apis/{group}/v1"), None).await;
+        let changed = listed.status == 200 && {
+            let hash = &listed.json()["resources"][0]["storageVersionHash"];
+            hash.is_string() && *hash != old_hash
+        };
+        changed.then_some(())
+    })
+    .await;
+    let a = eventually("a to be served at v1", || async {
+        let got = cluster.raw("GET", &a_path, None).await;
+        (got.status == 200).then(|| got.json())
+    })
+    .await;
+    let rewritten = cluster.raw("PUT", &a_path, Some(&a)).await;
+    assert_eq!(rewritten.status, 200, "{}", rewritten.body);
+    let rewritten = rewritten.json();
+    assert_ne!(
+        rewritten["metadata"]["resourceVersion"], a["metadata"]["resourceVersion"],
+        "an object stored at v1beta1 is written again at v1"
+    );
+    assert_eq!(
+        rewritten["metadata"]["managedFields"], a["metadata"]["managedFields"],
+        "an unchanged write adds no field manager"
+    );
+    let again = cluster.raw("PUT", &a_path, Some(&rewritten)).await.json();
+    assert_eq!(
+        again["metadata"]["resourceVersion"], rewritten["metadata"]["resourceVersion"],
+        "an object already at the storage version is not written again"
+    );
+
+    // The CRD cannot drop v1beta1 while storedVersions lists it.
+    let mut dropped = cluster.raw("GET", &crd_path, None).await.json();
+    dropped["spec"]["versions"] = json!([dropped["spec"]["versions"][1].clone()]);
+    let refused = cluster.raw("PUT", &crd_path, Some(&dropped)).await;
+    let message = "Invalid value: \"v1beta1\": missing from spec.versions; v1beta1 was \
+                   previously a storage version, and must remain in spec.versions until a \
+                   storage migration ensures no data remains persisted in v1beta1 and removes \
+                   v1beta1 from status.storedVersions";
+    assert_eq!(
+        error_body(&refused, 422, "dropping a stored version"),
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+               "message": format!("CustomResourceDefinition.apiextensions.k8s.io \"{name}\" is invalid: status.storedVersions[0]: {message}"),
+               "reason": "Invalid",
+               "details": {"name": name, "group": "apiextensions.k8s.io",
+                           "kind": "CustomResourceDefinition",
+                           "causes": [{"reason": "FieldValueInvalid", "message": message,
+                                       "field": "status.storedVersions[0]"}]},
+               "code": 422})
+    );
+
+    // /status writes: an empty list becomes the storage version; anything else is taken as
+    // written, even without the storage version or with a version the CRD never had.
+    let write_status = |stored: Value| {
+        let cluster = &cluster;
+        let crd_path = &crd_path;
+        let status_path = &status_path;
+        async move {
+            let mut current = cluster.raw("GET", crd_path, None).await.json();
+            current["status"]["storedVersions"] = stored;
+            cluster.raw("PUT", status_path, Some(&current)).await
+        }
+    };
+    for (stored, kept) in [
+        (json!([]), json!(["v1"])),
+        (json!(["v1beta1"]), json!(["v1beta1"])),
+        (json!(["v1", "v9"]), json!(["v1", "v9"])),
+        (json!(["v1beta1", "v1"]), json!(["v1beta1", "v1"])),
+    ] {
+        let written = write_status(stored.clone()).await;
+        assert_eq!(written.status, 200, "{stored}: {}", written.body);
+        assert_eq!(written.json()["status"]["storedVersions"], kept, "{stored}");
+    }
+    // The CRD's resourceVersion is a precondition of a /status write.
+    let mut stale = cluster.raw("GET", &crd_path, None).await.json();
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let conflict = cluster.raw("PUT", &status_path, Some(&stale)).await;
+    assert_eq!(
+        error_body(&conflict, 409, "a stale /status write")["reason"],
+        "Conflict"
+    );
+
+    // Trimmed without rewriting `b` (still stored at v1beta1), v1beta1 can go, and `b` with it.
+    let trimmed = write_status(json!(["v1"])).await;
+    assert_eq!(trimmed.status, 200, "{}", trimmed.body);
+    let mut dropped = cluster.raw("GET", &crd_path, None).await.json();
+    dropped["spec"]["versions"] = json!([dropped["spec"]["versions"][1].clone()]);
+    let updated = cluster.raw("PUT", &crd_path, Some(&dropped)).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    let undecodable = json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+        "status": "Failure",
+        "message": format!("request to convert CR from an invalid group/version: {group}/v1beta1"),
+        "code": 500});
+    let b_path = format!("{}/b", at("v1"));
+    // A real server drops v1beta1 from its handlers a moment after the write.
+    let got = eventually("b to be unreadable once v1beta1 is gone", || async {
+        let got = cluster.raw("GET", &b_path, None).await;
+        (got.status == 500).then_some(got)
+    })
+    .await;
+    assert_eq!(error_body(&got, 500, "GET b"), undecodable);
+    let got = cluster.raw("GET", &a_path, None).await;
+    assert_eq!(got.status, 200, "a, rewritten at v1, reads: {}", got.body);
+    let page = cluster
+        .raw("GET", &format!("{}?limit=10", at("v1")), None)
+        .await;
+    assert_eq!(error_body(&page, 500, "a page holding b"), undecodable);
+    let first = cluster
+        .raw("GET", &format!("{}?limit=1", at("v1")), None)
+        .await;
+    assert_eq!(first.status, 200, "a page before b: {}", first.body);
+    let plain = crate::support::raw(
+        &cluster.client_without_retries().await,
+        "GET",
+        &at("v1"),
+        None,
+        "application/json",
+    )
+    .await;
+    let plain = error_body(&plain, 429, "an unpaged list holding b");
+    assert_eq!(plain["reason"], "TooManyRequests");
+    assert_eq!(
+        plain["message"],
+        format!(
+            "storage is (re)initializing: failed to list {group}/v1, Kind=Widget: request to \
+             convert CR from an invalid group/version: {group}/v1beta1"
+        )
+    );
+    let body = json!({"apiVersion": format!("{group}/v1"), "kind": "Widget",
+                      "metadata": {"name": "b"}, "x": 2});
+    let put = cluster.raw("PUT", &b_path, Some(&body)).await;
+    assert_eq!(error_body(&put, 500, "PUT b"), undecodable);
+    let delete = cluster.raw("DELETE", &b_path, None).await;
+    assert_eq!(error_body(&delete, 500, "DELETE b"), undecodable);
 }
