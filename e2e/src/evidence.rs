@@ -70,12 +70,16 @@ pub fn target_serves(scenario: &Scenario, names: &Names, served: &Inventory) -> 
     let group = match scenario.kind {
         Kind::CustomResource { .. } => names.group(scenario.name),
         Kind::HorizontalPodAutoscaler => "autoscaling".to_owned(),
+        // The crafted backup's Ingresses are converted into networking.k8s.io.
+        Kind::DeprecatedApis => "networking.k8s.io".to_owned(),
         Kind::NamespaceMapping
         | Kind::NodePort
         | Kind::ExistingNone
         | Kind::ExistingUpdate
         | Kind::ControlPlaneObjects
-        | Kind::Lifecycle => {
+        | Kind::Lifecycle
+        | Kind::Pitfalls
+        | Kind::StorageVersion => {
             return None;
         }
     };
@@ -114,9 +118,13 @@ pub fn group_resource(names: &Names, scenario: &Scenario) -> String {
         Kind::HorizontalPodAutoscaler => "horizontalpodautoscalers.autoscaling".to_owned(),
         Kind::NamespaceMapping => "persistentvolumeclaims".to_owned(),
         Kind::NodePort => "services".to_owned(),
-        Kind::ExistingNone | Kind::ExistingUpdate | Kind::ControlPlaneObjects | Kind::Lifecycle => {
-            "configmaps".to_owned()
-        }
+        Kind::StorageVersion => names.group_resource(scenario.name),
+        Kind::DeprecatedApis => "ingresses.extensions".to_owned(),
+        Kind::ExistingNone
+        | Kind::ExistingUpdate
+        | Kind::ControlPlaneObjects
+        | Kind::Lifecycle
+        | Kind::Pitfalls => "configmaps".to_owned(),
     }
 }
 

@@ -11,6 +11,7 @@ use kube::Api;
 
 use crate::args::{Args, ClusterMode, Tools, choose_mode};
 use crate::clusters::{self, Cluster, Clusters, KIND_CLUSTERS};
+use crate::crafted;
 use crate::evidence::{backup_holds, current_server, group_resource, target_serves};
 use crate::godwit::{Godwit, Server, tail};
 use crate::in_cluster;
@@ -348,8 +349,7 @@ async fn run_on(
     )
     .await?;
 
-    let restore = |purpose: &'static str, extra: Vec<String>| {
-        let backup = backup.clone();
+    let restore_from = |backup: String, purpose: &'static str, extra: Vec<String>| {
         let target_namespace = target_namespace.clone();
         let storage = storage.clone();
         async move {
@@ -378,6 +378,8 @@ async fn run_on(
             .await
         }
     };
+    let restore =
+        |purpose: &'static str, extra: Vec<String>| restore_from(backup.clone(), purpose, extra);
     let restored_mapping = vec![
         "--namespace-mappings".to_owned(),
         format!("{}:{}", names.namespace(), names.restored_namespace()),
@@ -431,6 +433,70 @@ async fn run_on(
         None
     };
 
+    // What the crafted deprecated-API backup holds (its row is judged against it).
+    let mut legacy_held = crate::evidence::Inventory::default();
+    let legacy = if has(Kind::DeprecatedApis) {
+        crafted::write_legacy_backup(&storage, names)?;
+        let legacy_backup = crafted::legacy_backup(names);
+        legacy_held = backup_inventory(godwit, &storage, &legacy_backup).await?;
+        wait_backup_synced(
+            &clusters.target,
+            &legacy_backup,
+            &mut watched(servers, 1, &clusters.target, &target_namespace),
+            &target_namespace,
+        )
+        .await?;
+        let run = restore_from(legacy_backup, "legacy", Vec::new()).await?;
+        let checks = crafted::check_legacy_restore(&clusters.target, names, &run).await?;
+        Some((run, checks))
+    } else {
+        None
+    };
+    let pitfalls = if has(Kind::Pitfalls) {
+        crafted::prepare_pitfalls(&clusters.target, &storage, names).await?;
+        let output = godwit
+            .run(
+                &clusters.target,
+                &target_namespace,
+                &[
+                    "restore",
+                    "plan",
+                    "--from-backup",
+                    &crafted::pitfalls_backup(names),
+                    "--features",
+                    "EnableAPIGroupVersions",
+                    "-o",
+                    "json",
+                ],
+            )
+            .await?;
+        Some(crafted::check_pitfalls_plan(
+            names,
+            &output.stdout,
+            output.success,
+        ))
+    } else {
+        None
+    };
+
+    // In the target, apart from the backup and the restores.
+    let storage_version = match scenarios
+        .iter()
+        .find(|scenario| scenario.kind == Kind::StorageVersion)
+    {
+        Some(scenario) => Some(
+            crate::storage_version::run(
+                godwit,
+                &clusters.target,
+                names,
+                scenario.name,
+                &target_namespace,
+            )
+            .await,
+        ),
+        None => None,
+    };
+
     // Last: garbage collection takes the backup (and the restores made from it).
     let lifecycle = if has(Kind::Lifecycle) {
         lifecycle(
@@ -447,12 +513,18 @@ async fn run_on(
 
     let mut rows = Vec::new();
     for scenario in scenarios {
+        if let (Kind::StorageVersion, Some(observation)) = (scenario.kind, &storage_version) {
+            rows.push(judge(scenario, observation));
+            continue;
+        }
         let restores = Restores {
             main: &main,
             mapping: mapping.as_ref().map(|(run, _)| run),
             mapping_deleted: mapping.as_ref().map(|(_, deleted)| deleted),
             update: update.as_ref(),
             lifecycle: &lifecycle,
+            legacy: legacy.as_ref(),
+            pitfalls: pitfalls.as_ref(),
         };
         let mut observation = observe(&clusters.target, names, scenario, &restores)
             .await
@@ -460,9 +532,13 @@ async fn run_on(
                 checks: vec![Check::new(format!("reading back: {err:#}"), false)],
                 ..Observation::default()
             });
+        let holding = match scenario.kind {
+            Kind::DeprecatedApis => &legacy_held,
+            _ => &held,
+        };
         observation.checks.insert(
             0,
-            backup_holds(scenario, &group_resource(names, scenario), &held),
+            backup_holds(scenario, &group_resource(names, scenario), holding),
         );
         if let Some(check) = target_serves(scenario, names, &served) {
             observation.checks.insert(1, check);
@@ -858,7 +934,10 @@ async fn set_up(
                 .await?;
             }
             // Its steps run after the restores, in the target.
-            Kind::Lifecycle => {}
+            // The crafted rows write their backups and set up the target after the main restore.
+            Kind::Lifecycle | Kind::DeprecatedApis | Kind::Pitfalls => {}
+            // Its steps run in the target, after the restores (`storage_version.rs`).
+            Kind::StorageVersion => {}
             Kind::ControlPlaneObjects => {
                 // The source's controller manager fills the namespace a moment after its
                 // create; the backup must find it filled.

@@ -19,6 +19,7 @@
 pub mod args;
 pub mod bench;
 pub mod clusters;
+mod crafted;
 pub mod envtest;
 pub mod evidence;
 pub mod godwit;
@@ -29,6 +30,7 @@ pub mod objects;
 mod readback;
 pub mod report;
 pub mod scenarios;
+mod storage_version;
 
 use std::io::Write as _;
 

@@ -195,6 +195,10 @@ pub(crate) struct Restores<'a> {
     /// What the lifecycle steps found (validation, garbage collection).
     pub(crate) lifecycle: &'a [Check],
     pub(crate) update: Option<&'a RestoreRun>,
+    /// The restore of the crafted deprecated-API backup, and what its checks found.
+    pub(crate) legacy: Option<&'a (RestoreRun, Vec<Check>)>,
+    /// What `restore plan` of the crafted pitfalls backup said.
+    pub(crate) pitfalls: Option<&'a crate::crafted::PitfallsPlan>,
 }
 
 /// Whether the source's server-side-apply entry of the object (written at the source's
@@ -406,6 +410,8 @@ pub(crate) async fn observe(
                 node_port == Some(u64::from(names.node_port())),
             ));
         }
+        // The harness's storage-version steps observe it themselves.
+        Kind::StorageVersion => {}
         Kind::Lifecycle => {
             // The row's version is the main restore's choice for ConfigMaps; its checks are
             // the lifecycle steps'.
@@ -420,6 +426,38 @@ pub(crate) async fn observe(
             observation
                 .checks
                 .extend(restores.lifecycle.iter().cloned());
+        }
+        Kind::DeprecatedApis => {
+            let Some((run, checks)) = restores.legacy else {
+                observation
+                    .checks
+                    .push(Check::new("the deprecated-API backup was restored", false));
+                return Ok(observation);
+            };
+            observation.rule = run.rule("ingresses.extensions");
+            let ingress = get(
+                client,
+                &objects::api_resource("networking.k8s.io", "v1", "Ingress", "ingresses"),
+                Some(&crate::crafted::legacy_namespace(names)),
+                "web",
+            )
+            .await?;
+            observation.found_at_expected = ingress.is_some();
+            observation.restored_version = ingress.as_ref().and_then(kubeapi::written_version);
+            observation.checks.extend(checks.iter().cloned());
+        }
+        Kind::Pitfalls => {
+            // A plan only: the row's version and rule are what it chose for the ConfigMap.
+            let Some(plan) = restores.pitfalls else {
+                observation
+                    .checks
+                    .push(Check::new("the pitfalls plan ran", false));
+                return Ok(observation);
+            };
+            observation.rule = plan.rule.clone();
+            observation.restored_version = plan.version.clone();
+            observation.found_at_expected = true;
+            observation.checks.extend(plan.checks.iter().cloned());
         }
         Kind::ControlPlaneObjects => {
             observation.rule = restores.main.rule("configmaps");

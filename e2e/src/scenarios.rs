@@ -39,6 +39,22 @@ pub enum Kind {
     /// for hooks fails validation naming the field, and the backup, once expired, is deleted
     /// from the cluster and the store by garbage collection (run last: it takes the backup).
     Lifecycle,
+    /// A backup crafted as from Kubernetes 1.21, holding Ingress, CronJob, PodDisruptionBudget
+    /// and HorizontalPodAutoscaler only at versions the target no longer serves: restored
+    /// through godwit-convert, each object read back at the newer version with its fields moved.
+    DeprecatedApis,
+    /// A backup crafted to trip every cross-cluster pitfall (a newer source, a namespace whose
+    /// security-context ranges differ from the target's, an OLM Subscription, a CRD with an old
+    /// stored version): `restore plan` must name each. Nothing is restored: the row's version
+    /// and rule are the plan's for the backup's ConfigMap.
+    Pitfalls,
+    /// A CRD whose storage version moved from v1beta1 to v1, in the target: `godwit
+    /// storage-version migrate` leaves `storedVersions == [v1]`, v1beta1 can then be dropped from
+    /// `spec.versions` and every object still reads at v1; a CRD whose stale version is not
+    /// served is refused and left alone. Nothing is restored: the row's backup versions are the
+    /// CRD's stored versions before, its target versions those after, and its rule
+    /// `storageVersionMigrated` when the command did it.
+    StorageVersion,
 }
 
 /// One row of the end-to-end table.
@@ -195,12 +211,36 @@ pub const SCENARIOS: &[Scenario] = &[
         expected_rule: "targetPreferred",
     },
     Scenario {
+        name: "deprecated-apis",
+        kind: Kind::DeprecatedApis,
+        backup_versions: &["v1beta1"],
+        target_versions: &["v1"],
+        expected_version: Some("v1"),
+        expected_rule: "converted",
+    },
+    Scenario {
+        name: "pitfalls",
+        kind: Kind::Pitfalls,
+        backup_versions: &["v1"],
+        target_versions: &["v1"],
+        expected_version: Some("v1"),
+        expected_rule: "targetPreferred",
+    },
+    Scenario {
         name: "backup-lifecycle",
         kind: Kind::Lifecycle,
         backup_versions: &["v1"],
         target_versions: &["v1"],
         expected_version: Some("v1"),
         expected_rule: "targetPreferred",
+    },
+    Scenario {
+        name: "storage-version",
+        kind: Kind::StorageVersion,
+        backup_versions: &["v1beta1", "v1"],
+        target_versions: &["v1"],
+        expected_version: Some("v1"),
+        expected_rule: "storageVersionMigrated",
     },
 ];
 
@@ -217,7 +257,10 @@ impl Scenario {
             | Kind::ExistingNone
             | Kind::ExistingUpdate
             | Kind::ControlPlaneObjects
-            | Kind::Lifecycle => None,
+            | Kind::StorageVersion
+            | Kind::Lifecycle
+            | Kind::DeprecatedApis
+            | Kind::Pitfalls => None,
         }
     }
 }

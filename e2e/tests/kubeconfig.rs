@@ -97,7 +97,10 @@ async fn one_cluster_twice_runs_what_one_cluster_can() {
             ("existing-none", report::Verdict::Pass),
             ("existing-update", report::Verdict::Pass),
             ("control-plane-objects", report::Verdict::Pass),
+            ("deprecated-apis", report::Verdict::Pass),
+            ("pitfalls", report::Verdict::Pass),
             ("backup-lifecycle", report::Verdict::Pass),
+            ("storage-version", report::Verdict::Pass),
         ],
         "{table}"
     );

@@ -16,6 +16,8 @@ pub const PURE_CRATES: &[(&str, &[&str])] = &[
     ("godwit-ordering", &[]),
     ("godwit-discovery", &[]),
     ("godwit-mutators", &[]),
+    ("godwit-convert", &[]),
+    ("godwit-crd-migration", &[]),
     ("godwit-restore", &["--no-default-features"]),
 ];
 

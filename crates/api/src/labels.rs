@@ -31,7 +31,8 @@ pub const CHANGE_PVC_NODE_SELECTOR: &str = "velero.io/change-pvc-node-selector";
 /// With value `RestoreItemAction`: the ConfigMap maps old image names to new ones.
 pub const CHANGE_IMAGE_NAME: &str = "velero.io/change-image-name";
 
-/// On backups: the source cluster's Kubernetes git version, such as `v1.25.16`.
+/// On backups (an annotation since Velero 1.11, a label before): the source cluster's
+/// Kubernetes git version, such as `v1.25.16`.
 pub const SOURCE_CLUSTER_K8S_GIT_VERSION: &str = "velero.io/source-cluster-k8s-gitversion";
 /// On backups: the source cluster's Kubernetes major version, such as `1`.
 pub const SOURCE_CLUSTER_K8S_MAJOR_VERSION: &str = "velero.io/source-cluster-k8s-major-version";

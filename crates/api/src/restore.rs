@@ -335,7 +335,8 @@ pub struct VersionChoice {
     pub version: String,
 
     /// The rule that chose it: `userPriority`, `targetPreferred`, `sourcePreferred`,
-    /// `commonNonPreferred` or `featureFlagOff` (SPEC.md section 4).
+    /// `commonNonPreferred` or `featureFlagOff` (SPEC.md section 4), or `converted` (from a built-in
+    /// version the target no longer serves).
     pub rule: String,
 }
 
@@ -349,6 +350,7 @@ impl From<&godwit_versioning::Choice> for VersionChoice {
             Rule::SourcePreferred => "sourcePreferred",
             Rule::CommonNonPreferred => "commonNonPreferred",
             Rule::FeatureFlagOff => "featureFlagOff",
+            Rule::Converted => "converted",
         };
         VersionChoice {
             group_resource: choice.group_resource.to_string(),

@@ -435,6 +435,7 @@ fn version_choices_spell_rules_as_versioning_serializes_them() {
         Rule::SourcePreferred,
         Rule::CommonNonPreferred,
         Rule::FeatureFlagOff,
+        Rule::Converted,
     ] {
         let choice = Choice {
             group_resource: GroupResource::new("music.example.io", "rockbands"),

@@ -199,6 +199,7 @@ pub async fn run_backup(
 
     let mut stored = backup.clone();
     stored.status = Some(report.status.clone());
+    record_source_version(client, &mut stored).await;
     let metadata = serde_json::to_vec(&stored).context("cannot encode velero-backup.json")?;
     let log = gzip(outcome.log.join("\n").as_bytes())?;
     let resource_list = outcome
@@ -217,6 +218,50 @@ pub async fn run_backup(
         .with_context(|| format!("cannot store backup {name}"))?;
     report.stored = true;
     Ok(report)
+}
+
+/// Records the source cluster's Kubernetes version on the stored Backup, as Velero does (in
+/// annotations: a git version such as `v1.32.3+rke2r1` is no valid label value), so a restore
+/// can tell a target older than the source. A server that does not say leaves them out.
+async fn record_source_version(client: &kube::Client, backup: &mut Backup) {
+    use godwit_api::labels::{
+        SOURCE_CLUSTER_K8S_GIT_VERSION, SOURCE_CLUSTER_K8S_MAJOR_VERSION,
+        SOURCE_CLUSTER_K8S_MINOR_VERSION,
+    };
+    let info = match client.apiserver_version().await {
+        Ok(info) => info,
+        Err(err) => {
+            tracing::warn!("cannot read the source's Kubernetes version: {err}");
+            return;
+        }
+    };
+    let annotations = backup
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new);
+    annotations.insert(SOURCE_CLUSTER_K8S_GIT_VERSION.to_owned(), info.git_version);
+    annotations.insert(SOURCE_CLUSTER_K8S_MAJOR_VERSION.to_owned(), info.major);
+    annotations.insert(SOURCE_CLUSTER_K8S_MINOR_VERSION.to_owned(), info.minor);
+}
+
+/// The source cluster's Kubernetes version a Backup records: Velero's annotations, or the
+/// labels Velero wrote before 1.11. `None` when it records none.
+pub fn source_version(backup: &Backup) -> Option<godwit_restore::ServerVersion> {
+    use godwit_api::labels::{
+        SOURCE_CLUSTER_K8S_GIT_VERSION, SOURCE_CLUSTER_K8S_MAJOR_VERSION,
+        SOURCE_CLUSTER_K8S_MINOR_VERSION,
+    };
+    let maps = [&backup.metadata.annotations, &backup.metadata.labels];
+    let read = |key: &str| {
+        maps.iter()
+            .find_map(|map| map.as_ref().and_then(|m| m.get(key)))
+            .map(String::as_str)
+    };
+    godwit_restore::ServerVersion::parse(
+        read(SOURCE_CLUSTER_K8S_MAJOR_VERSION)?,
+        read(SOURCE_CLUSTER_K8S_MINOR_VERSION)?,
+        read(SOURCE_CLUSTER_K8S_GIT_VERSION).unwrap_or_default(),
+    )
 }
 
 /// Stores a backup that could not run, as Velero does: its metadata (phase `Failed`, the
@@ -274,7 +319,7 @@ pub async fn run_restore(
         report.status = restore_status(&report, start.clone(), None);
         report
     };
-    let spec = match restore_spec(restore, options) {
+    let mut spec = match restore_spec(restore, options) {
         Ok(spec) => spec,
         Err(problems) => return Ok(fail_validation(report, problems)),
     };
@@ -286,6 +331,7 @@ pub async fn run_restore(
                 if let Some(problem) = unusable_backup(&backup) {
                     return Ok(fail_validation(report, vec![problem]));
                 }
+                spec.source_version = source_version(&backup);
             }
             Err(err) => {
                 let problem = format!(

@@ -320,6 +320,15 @@ async fn backup_in_one_cluster_restores_into_another() {
     let stored: Backup =
         serde_json::from_slice(&std::fs::read(files.join("velero-backup.json")).unwrap()).unwrap();
     assert_eq!(phase_of_backup(&stored), "Completed");
+    // The source's Kubernetes version, as Velero records it, for a restore's pitfalls.
+    let annotations = stored.metadata.annotations.clone().unwrap_or_default();
+    assert_eq!(
+        annotations
+            .get("velero.io/source-cluster-k8s-minor-version")
+            .map(String::as_str),
+        Some("33"),
+        "{annotations:?}"
+    );
 
     // A backup to a location that does not exist is refused with the reason.
     let mut nowhere = backup_of("to-nowhere", "shop");

@@ -33,8 +33,8 @@ use crate::results::{
     ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results,
 };
 use crate::{
-    Error, ExistingResourcePolicy, FIELD_MANAGER, RestoreSpec, plan, resolve_deferred,
-    restored_managed_fields,
+    CrdStorage, Error, ExistingResourcePolicy, FIELD_MANAGER, RestoreSpec, SCC_ANNOTATIONS,
+    ServerVersion, TargetFacts, pitfalls, plan, resolve_deferred, restored_managed_fields,
 };
 
 /// Called after every object with the progress so far.
@@ -135,6 +135,8 @@ pub async fn dry_run(
     }
     let discovery = run.discover().await.map_err(|e| vec![e])?;
     let mut plan = plan(backup, &discovery, &run.spec)?;
+    let facts = run.target_facts(&plan, &discovery).await;
+    plan.pitfalls = pitfalls(&plan, &facts);
     let mut warnings: Vec<String> = run.result.warnings.all().map(str::to_owned).collect();
     warnings.append(&mut plan.warnings);
     plan.warnings = warnings;
@@ -264,6 +266,14 @@ impl Run {
         for warning in &plan.warnings {
             self.result.warnings.add_velero(warning.clone());
         }
+        let facts = self.target_facts(&plan, &discovery).await;
+        plan.pitfalls = pitfalls(&plan, &facts);
+        for pitfall in &plan.pitfalls {
+            self.log(format!("pitfall: {}", pitfall.message));
+            self.result
+                .warnings
+                .add(pitfall.namespace.as_deref(), pitfall.message.clone());
+        }
         for pulled in &plan.pulled_in {
             self.log(format!(
                 "{} is restored because {} needs it (the filters left it out: {})",
@@ -335,6 +345,88 @@ impl Run {
         plan.tiers.extend(restored);
         self.result.plan = Some(plan);
         Ok(())
+    }
+
+    /// What [`pitfalls`] needs from the target: its version, whether it is OpenShift, its
+    /// namespaces' security-context annotations, and the CRDs behind the plan's group-resources.
+    /// What cannot be read is left out with a warning: pitfalls advise, they never stop a
+    /// restore.
+    async fn target_facts(&mut self, plan: &Plan, discovery: &Discovery) -> TargetFacts {
+        let mut facts = TargetFacts {
+            source_version: self.spec.source_version.clone(),
+            openshift: discovery
+                .groups()
+                .iter()
+                .any(|g| g.name == "security.openshift.io"),
+            ..TargetFacts::default()
+        };
+        match self.client.apiserver_version().await {
+            Ok(info) => {
+                facts.target_version =
+                    ServerVersion::parse(&info.major, &info.minor, &info.git_version);
+            }
+            Err(err) => self.result.warnings.add_velero(format!(
+                "cannot read the target's version ({err}); a target older than the backup's \
+                 source is not checked"
+            )),
+        }
+        let planned: BTreeSet<&str> = plan.namespaces.iter().map(|n| n.name.as_str()).collect();
+        let namespaces: Api<DynamicObject> = Api::all_with(
+            self.client.clone(),
+            &core_resource("namespaces", "Namespace"),
+        );
+        let mut params = ListParams::default().limit(LIST_PAGE);
+        loop {
+            let page = match namespaces.list_metadata(&params).await {
+                Ok(page) => page,
+                Err(err) => {
+                    self.result.warnings.add_velero(format!(
+                        "cannot list the target's namespaces ({err}); their security-context \
+                         ranges are not checked"
+                    ));
+                    break;
+                }
+            };
+            for namespace in page.items {
+                let Some(name) = namespace.metadata.name else {
+                    continue;
+                };
+                let annotations = namespace.metadata.annotations.unwrap_or_default();
+                if let Some(range) = annotations.get(SCC_ANNOTATIONS[0]) {
+                    facts.uid_ranges.insert(name.clone(), range.clone());
+                }
+                if planned.contains(name.as_str()) {
+                    facts.existing_namespaces.insert(name, annotations);
+                }
+            }
+            match page.metadata.continue_.filter(|token| !token.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => break,
+            }
+        }
+        let crds: Api<DynamicObject> = Api::all_with(self.client.clone(), &crd_resource());
+        // A CRD is named `<plural>.<group>`, and its group has a dot; built-in groups without
+        // one are never CRDs.
+        for tier in &plan.tiers {
+            let group_resource = &tier.group_resource;
+            if tier.objects.is_empty() || !group_resource.group.contains('.') {
+                continue;
+            }
+            let name = group_resource.to_string();
+            match crds.get_opt(&name).await {
+                Ok(Some(crd)) => {
+                    if let Some(storage) = crd_storage(&name, &crd.data) {
+                        facts.crds.insert(group_resource.clone(), storage);
+                    }
+                }
+                Ok(None) => {}
+                Err(err) => self.result.warnings.add_velero(format!(
+                    "cannot read CRD {name} in the target ({err}); its stored versions are \
+                     not checked"
+                )),
+            }
+        }
+        facts
     }
 
     /// Resolves `restoreStatus` through discovery; names the target does not know are warnings.
@@ -514,6 +606,21 @@ impl Run {
         };
         for tier in &plan.tiers {
             let line = match &tier.decision {
+                Decision::Chosen {
+                    converted: Some(converted),
+                    choice,
+                    ..
+                } => format!(
+                    "{}: the target serves no version the backup holds; converting the {} \
+                     objects of resources/{}/{} from {} to {} ({}){step}",
+                    tier.group_resource,
+                    converted.kind,
+                    tier.group_resource,
+                    choice.dir,
+                    converted.from_api_version,
+                    converted.to_api_version,
+                    converted.summary,
+                ),
                 Decision::Chosen { choice, .. } => format!("{choice}{step}"),
                 Decision::Deferred {
                     custom_resource_definition,
@@ -572,16 +679,7 @@ impl Run {
 
     /// Waits until each CRD reports Established, or the timeout passes (then a warning).
     async fn wait_established(&mut self, names: &[String]) {
-        let crds: Api<DynamicObject> = Api::all_with(
-            self.client.clone(),
-            &ApiResource {
-                group: "apiextensions.k8s.io".to_owned(),
-                version: "v1".to_owned(),
-                api_version: "apiextensions.k8s.io/v1".to_owned(),
-                kind: "CustomResourceDefinition".to_owned(),
-                plural: "customresourcedefinitions".to_owned(),
-            },
-        );
+        let crds: Api<DynamicObject> = Api::all_with(self.client.clone(), &crd_resource());
         let deadline = Instant::now() + self.options.crd_established_timeout;
         for name in names {
             loop {
@@ -686,15 +784,20 @@ impl Run {
                 states.push(None);
                 continue;
             };
+            // Converted objects are created as the group-resource that replaced theirs.
+            let target_group_resource = tier
+                .decision
+                .converted()
+                .map_or(&tier.group_resource, |c| &c.to_group_resource);
             let served: Arc<[String]> = discovery
-                .versions_serving(&tier.group_resource)
+                .versions_serving(target_group_resource)
                 .into_iter()
                 .map(str::to_owned)
                 .collect();
             states.push(Some(TierState {
                 group_resource: tier.group_resource.clone(),
                 version: choice.version.clone(),
-                resource: api_resource(discovery, &tier.group_resource, &choice.version),
+                resource: api_resource(discovery, target_group_resource, &choice.version),
                 served,
                 counts: BTreeMap::new(),
             }));
@@ -1362,6 +1465,42 @@ fn api_resource(
         kind: info.kind.clone(),
         plural: info.name.clone(),
     })
+}
+
+/// A CRD's storage version and `status.storedVersions`, from its JSON; `None` when it names no
+/// storage version.
+fn crd_storage(name: &str, crd: &Value) -> Option<CrdStorage> {
+    let storage_version = crd["spec"]["versions"]
+        .as_array()?
+        .iter()
+        .find(|v| v["storage"].as_bool() == Some(true))?["name"]
+        .as_str()?
+        .to_owned();
+    let stored_versions = crd["status"]["storedVersions"]
+        .as_array()
+        .map(|versions| {
+            versions
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(CrdStorage {
+        name: name.to_owned(),
+        storage_version,
+        stored_versions,
+    })
+}
+
+/// `apiextensions.k8s.io/v1` CustomResourceDefinitions.
+fn crd_resource() -> ApiResource {
+    ApiResource {
+        group: "apiextensions.k8s.io".to_owned(),
+        version: "v1".to_owned(),
+        api_version: "apiextensions.k8s.io/v1".to_owned(),
+        kind: "CustomResourceDefinition".to_owned(),
+        plural: "customresourcedefinitions".to_owned(),
+    }
 }
 
 /// A core `v1` resource whose plural and kind every API server has had for a decade.

@@ -18,6 +18,7 @@ mod compare;
 mod error;
 mod filter;
 mod managed_fields;
+mod pitfalls;
 mod plan;
 mod planner;
 mod render;
@@ -32,8 +33,13 @@ pub use compare::{differs, merge_patch, merge_service_account, normalize};
 pub use error::Error;
 pub use filter::{MADE_BY_THE_TARGET, NON_RESTORABLE, made_by_the_target, non_restorable};
 pub use managed_fields::{FIELD_MANAGER, restored_managed_fields};
+pub use pitfalls::{
+    CrdStorage, OPERATOR_LIFECYCLE_MANAGER, Pitfall, PitfallKind, SCC_ANNOTATIONS, ServerVersion,
+    TargetFacts, pitfalls,
+};
 pub use plan::{
-    Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier, Unrestored,
+    Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
+    Unrestored,
 };
 pub use planner::{plan, resolve_deferred};
 pub use results::{ObjectOutcome, Outcome, Phase, Progress, RestoreCounts, RestoreResult, Results};

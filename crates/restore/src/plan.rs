@@ -33,6 +33,10 @@ pub struct Plan {
     /// Things the user should know that affect no single object (filter entries that match
     /// nothing, priority entries that resolve to nothing).
     pub warnings: Vec<String>,
+    /// What moving these objects into this target trips on ([`crate::pitfalls`]); filled in by
+    /// the executor, which knows the target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pitfalls: Vec<crate::Pitfall>,
 }
 
 /// The objects of one group-resource, and the version they are created at.
@@ -64,12 +68,20 @@ pub struct Tier {
 pub enum Decision {
     /// A version was chosen.
     Chosen {
-        /// The version, its tarball directory and the rule.
+        /// The version, its tarball directory and the rule. When the objects are converted,
+        /// `version` is the one they are created at and `dir` the folder they are read from.
         choice: Choice,
         /// The versions the backup holds, and the source's preferred one.
         backup: Versions,
-        /// The versions the target serves for the resource, and its preferred one.
+        /// The versions the target serves for the resource (for the resource they are
+        /// converted to, when they are), and its preferred one.
         target: Versions,
+        /// The conversion, when the target serves no version the backup holds and the objects
+        /// are converted from a built-in version it stopped serving ([`Rule::Converted`]).
+        ///
+        /// [`Rule::Converted`]: godwit_versioning::Rule::Converted
+        #[serde(skip_serializing_if = "Option::is_none")]
+        converted: Option<Box<Converted>>,
     },
     /// The target does not serve the group-resource yet, and a CRD of the backup will serve it:
     /// decided again once that CRD is restored, established and discovered.
@@ -98,6 +110,32 @@ impl Decision {
             Decision::Deferred { .. } | Decision::Failed { .. } => None,
         }
     }
+
+    /// The conversion, when the objects are converted.
+    pub fn converted(&self) -> Option<&Converted> {
+        match self {
+            Decision::Chosen { converted, .. } => converted.as_deref(),
+            Decision::Deferred { .. } | Decision::Failed { .. } => None,
+        }
+    }
+}
+
+/// How the objects of a group-resource are converted from a built-in version the target no
+/// longer serves (`godwit-convert`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Converted {
+    /// The objects' kind.
+    pub kind: String,
+    /// The `apiVersion` the backup holds them at (`extensions/v1beta1`).
+    pub from_api_version: String,
+    /// The group-resource they are created as; it differs from the tier's when the group
+    /// changed (`ingresses.extensions` becomes `ingresses.networking.k8s.io`).
+    pub to_group_resource: GroupResource,
+    /// The `apiVersion` they are created at (`networking.k8s.io/v1`).
+    pub to_api_version: String,
+    /// What the conversion changes.
+    pub summary: String,
 }
 
 /// One object to create.

@@ -22,7 +22,8 @@ use serde_json::Value;
 
 use crate::filter::{Filters, made_by_the_target, non_restorable};
 use crate::plan::{
-    Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier, Unrestored,
+    Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
+    Unrestored,
 };
 use crate::{Error, RestoreSpec};
 
@@ -51,6 +52,7 @@ pub fn plan(
         pulled_in: Vec::new(),
         failed: Vec::new(),
         warnings: filters.warnings.clone(),
+        pitfalls: Vec::new(),
     };
     let plain = PlainResolver::new(&group_resources);
     let resolver = |entry: &PriorityEntry| {
@@ -107,6 +109,7 @@ pub fn plan(
         restored_crds: &restored_crds,
     };
     ctx.pull_in_needed(&mut plan, &positions);
+    skip_converted_twins(&mut plan);
     plan.namespaces = needed_namespaces(&plan, spec, &filters, &backed_up_namespaces);
     Ok(plan)
 }
@@ -251,19 +254,7 @@ impl TierContext<'_> {
                 object.name.clone(),
             )
         };
-        let mut planned: std::collections::BTreeSet<_> = plan
-            .tiers
-            .iter()
-            .flat_map(|tier| {
-                tier.objects.iter().map(|object| {
-                    (
-                        tier.group_resource.clone(),
-                        object.namespace.clone(),
-                        object.name.clone(),
-                    )
-                })
-            })
-            .collect();
+        let mut planned = planned_keys(plan);
         let mut wanted: Vec<(ObjectRef, ObjectRef)> = Vec::new();
         for tier in &plan.tiers {
             for object in &tier.objects {
@@ -417,6 +408,60 @@ impl TierContext<'_> {
     }
 }
 
+/// Every planned object, as (group-resource, namespace in the backup, name).
+fn planned_keys(
+    plan: &Plan,
+) -> std::collections::BTreeSet<(GroupResource, Option<String>, String)> {
+    plan.tiers
+        .iter()
+        .flat_map(|tier| {
+            tier.objects.iter().map(|object| {
+                (
+                    tier.group_resource.clone(),
+                    object.namespace.clone(),
+                    object.name.clone(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Old clusters served some kinds in two groups (Ingress in `extensions` and
+/// `networking.k8s.io`), so a backup can hold one object twice. When one copy is converted into
+/// the other's group-resource and the backup holds the other copy too, the other copy is
+/// restored and the converted one skipped: one object, created once.
+fn skip_converted_twins(plan: &mut Plan) {
+    let planned = planned_keys(plan);
+    let mut skipped = Vec::new();
+    for tier in &mut plan.tiers {
+        let Some(converted) = tier.decision.converted() else {
+            continue;
+        };
+        let twin = converted.to_group_resource.clone();
+        if twin == tier.group_resource {
+            continue;
+        }
+        let group_resource = tier.group_resource.clone();
+        tier.objects.retain(|object| {
+            let key = (twin.clone(), object.namespace.clone(), object.name.clone());
+            if !planned.contains(&key) {
+                return true;
+            }
+            skipped.push(Unrestored {
+                object: ObjectRef {
+                    group_resource: group_resource.clone(),
+                    namespace: object.namespace.clone(),
+                    name: object.name.clone(),
+                },
+                target_namespace: object.target_namespace.clone(),
+                reason: format!("the backup holds it as {twin} too, which is restored instead"),
+            });
+            false
+        });
+    }
+    plan.skipped.extend(skipped);
+}
+
 /// Decides the version of one group-resource.
 fn decide(
     group_resource: &GroupResource,
@@ -426,6 +471,7 @@ fn decide(
     restored_crds: &BTreeMap<GroupResource, String>,
     legacy_version: Option<String>,
 ) -> Decision {
+    let discovery = target;
     let backup = Versions::new(
         gr_index.versions(),
         gr_index.preferred_version().unwrap_or_default(),
@@ -439,16 +485,18 @@ fn decide(
                 .unwrap_or_default(),
         )
     });
-    let not_served = |backup: Versions, message: String| match restored_crds.get(group_resource) {
+    let not_served = |backup: Versions, only: Option<&Choice>, message: String| match restored_crds
+        .get(group_resource)
+    {
         Some(crd) => Decision::Deferred {
             custom_resource_definition: crd.clone(),
             backup,
         },
-        None => Decision::Failed {
+        None => converted(group_resource, &backup, only, discovery).unwrap_or(Decision::Failed {
             error: message,
             backup,
             target: None,
-        },
+        }),
     };
     // A backup written before format 1.1.0 has no version folders: its one copy is at the
     // objects' own apiVersion, and there is nothing to choose from.
@@ -475,9 +523,12 @@ fn decide(
                 backup_versions: backup.by_priority(),
             }
             .to_string();
-            return not_served(backup, message);
+            return not_served(backup, Some(&choice), message);
         };
         if !target.holds(&choice.version) {
+            if let Some(decision) = converted(group_resource, &backup, Some(&choice), discovery) {
+                return decision;
+            }
             let error = format!(
                 "cluster serves {group_resource} at [{}] but not at {}, the version the backup \
                  holds as the source's preferred one; turn on EnableAPIGroupVersions (with a \
@@ -496,6 +547,7 @@ fn decide(
             choice,
             backup,
             target,
+            converted: None,
         };
     }
     let user = spec.user_priorities.get(group_resource);
@@ -504,16 +556,66 @@ fn decide(
             choice,
             backup,
             target: target_versions.unwrap_or_default(),
+            converted: None,
         },
         Outcome::NotServed(not_served_outcome) => {
-            not_served(backup, not_served_outcome.to_string())
+            not_served(backup, None, not_served_outcome.to_string())
         }
-        Outcome::NoCommonVersion(none) => Decision::Failed {
-            error: none.to_string(),
-            backup,
-            target: target_versions,
-        },
+        Outcome::NoCommonVersion(none) => converted(group_resource, &backup, None, discovery)
+            .unwrap_or(Decision::Failed {
+                error: none.to_string(),
+                backup,
+                target: target_versions,
+            }),
     }
+}
+
+/// The conversion decision when the target serves no version of `group_resource` the backup
+/// holds but serves the version that replaced one of them (`godwit-convert`). `only`: the one
+/// copy the restore may read (`EnableAPIGroupVersions` off, or a legacy backup); otherwise the
+/// backup's versions are tried highest priority first.
+fn converted(
+    group_resource: &GroupResource,
+    backup: &Versions,
+    only: Option<&Choice>,
+    target: &Discovery,
+) -> Option<Decision> {
+    let candidates = match only {
+        Some(choice) => vec![choice.version.clone()],
+        None => backup.by_priority(),
+    };
+    let serves = |gr: &GroupResource, version: &str| target.versions_serving(gr).contains(&version);
+    let conversion = godwit_convert::find(group_resource, &candidates, serves)?;
+    let from = conversion.from.version;
+    let dir = match only {
+        Some(choice) => choice.dir.clone(),
+        None if backup.preferred_version == from => format!("{from}-preferredversion"),
+        None => from.to_owned(),
+    };
+    let to_group_resource = conversion.to.group_resource();
+    let served = target.versions_serving(&to_group_resource);
+    Some(Decision::Chosen {
+        choice: Choice {
+            group_resource: group_resource.clone(),
+            version: conversion.to.version.to_owned(),
+            dir,
+            rule: Rule::Converted,
+        },
+        backup: backup.clone(),
+        target: Versions::new(
+            served,
+            target
+                .preferred_version_for(&to_group_resource)
+                .unwrap_or_default(),
+        ),
+        converted: Some(Box::new(Converted {
+            kind: conversion.kind.to_owned(),
+            from_api_version: conversion.from.api_version(),
+            to_group_resource,
+            to_api_version: conversion.to.api_version(),
+            summary: conversion.summary.to_owned(),
+        })),
+    })
 }
 
 /// Where a group-resource sits in the restore order, and the stage it is restored in.
@@ -662,8 +764,64 @@ fn read_dir_objects(
 
 /// Puts the chosen version's copy of each kept object in place (read again when the chosen
 /// folder is not the one the filters read), or moves every object to the failures when no
-/// version can be restored. Deferred tiers keep what they have until decided.
+/// version can be restored. Deferred tiers keep what they have until decided. Converted
+/// tiers' objects are converted here, so the plan already names every object a conversion
+/// refuses (with the field) among the failures.
 fn load_chosen(
+    backup: &ExtractedBackup,
+    group_resource: &GroupResource,
+    gr_index: &GroupResourceIndex,
+    decision: &Decision,
+    kept: Vec<PlannedObject>,
+    failed: &mut Vec<Unrestored>,
+) -> Vec<PlannedObject> {
+    let loaded = load_chosen_dir(backup, group_resource, gr_index, decision, kept, failed);
+    let Some(converted) = decision.converted() else {
+        return loaded;
+    };
+    let conversion = godwit_convert::all().iter().find(|c| {
+        c.from.group_resource() == *group_resource
+            && c.from.api_version() == converted.from_api_version
+            && c.to.api_version() == converted.to_api_version
+    });
+    let mut done = Vec::with_capacity(loaded.len());
+    for object in loaded {
+        let result = match conversion {
+            Some(conversion) => conversion.convert(object.object),
+            None => Err(godwit_convert::Lossy {
+                field: "apiVersion".to_owned(),
+                reason: "no conversion is known for it".to_owned(),
+            }),
+        };
+        match result {
+            Ok(body) => done.push(PlannedObject {
+                object: body,
+                namespace: object.namespace,
+                target_namespace: object.target_namespace,
+                name: object.name,
+            }),
+            Err(lossy) => failed.push(Unrestored {
+                reason: format!(
+                    "cannot convert it from {} to {} without losing data: {lossy}; restore it \
+                     into a cluster that serves {} or recreate it by hand",
+                    converted.from_api_version,
+                    converted.to_api_version,
+                    converted.from_api_version
+                ),
+                object: ObjectRef {
+                    group_resource: group_resource.clone(),
+                    namespace: object.namespace,
+                    name: object.name,
+                },
+                target_namespace: object.target_namespace,
+            }),
+        }
+    }
+    done
+}
+
+/// [`load_chosen`] before any conversion.
+fn load_chosen_dir(
     backup: &ExtractedBackup,
     group_resource: &GroupResource,
     gr_index: &GroupResourceIndex,

@@ -35,13 +35,20 @@ impl Plan {
                     choice,
                     backup,
                     target,
+                    converted,
                 } => (
                     versions(backup),
                     versions(target),
-                    choice.version.clone(),
-                    match choice.rule.priority() {
-                        Some(n) => format!("{} (priority {n})", choice.rule),
-                        None => choice.rule.to_string(),
+                    match converted {
+                        Some(converted) => converted.to_api_version.clone(),
+                        None => choice.version.clone(),
+                    },
+                    match (converted, choice.rule.priority()) {
+                        (Some(converted), _) => {
+                            format!("converted from {}", converted.from_api_version)
+                        }
+                        (None, Some(n)) => format!("{} (priority {n})", choice.rule),
+                        (None, None) => choice.rule.to_string(),
                     },
                     match choice.dir.as_str() {
                         "" => "(legacy folder)".to_owned(),
@@ -90,6 +97,32 @@ impl Plan {
             rows.collect(),
         );
 
+        let conversions: Vec<Vec<String>> = self
+            .tiers
+            .iter()
+            .filter_map(|tier| {
+                let converted = tier.decision.converted()?;
+                Some(vec![
+                    tier.group_resource.to_string(),
+                    converted.kind.clone(),
+                    converted.from_api_version.clone(),
+                    converted.to_api_version.clone(),
+                    converted.summary.clone(),
+                ])
+            })
+            .collect();
+        if !conversions.is_empty() {
+            out.push_str(
+                "\nConverted (the target serves no version the backup holds; objects a \
+                 conversion cannot carry whole are failing, below):\n",
+            );
+            table(
+                &mut out,
+                &["GROUP-RESOURCE", "KIND", "FROM", "TO", "WHAT CHANGES"],
+                conversions,
+            );
+        }
+
         out.push_str("\nNamespaces:\n");
         let rows = self.namespaces.iter().map(|ns| {
             vec![
@@ -113,6 +146,10 @@ impl Plan {
         let mut rows = Vec::new();
         for (index, tier) in self.tiers.iter().enumerate() {
             let version = match &tier.decision {
+                Decision::Chosen {
+                    converted: Some(converted),
+                    ..
+                } => converted.to_api_version.clone(),
                 Decision::Chosen { choice, .. } => choice.version.clone(),
                 Decision::Deferred { .. } => "deferred".to_owned(),
                 Decision::Failed { .. } => continue,
@@ -170,6 +207,19 @@ impl Plan {
                 &["GROUP-RESOURCE", "NAMESPACE", "NAME", "REASON"],
                 list.iter().map(unrestored_row).collect(),
             );
+        }
+        if !self.pitfalls.is_empty() {
+            out.push_str("\nPitfalls (what moving to this target trips on):\n");
+            for pitfall in &self.pitfalls {
+                match &pitfall.namespace {
+                    Some(namespace) => {
+                        let _ = writeln!(out, "  [{namespace}] {}", pitfall.message);
+                    }
+                    None => {
+                        let _ = writeln!(out, "  {}", pitfall.message);
+                    }
+                }
+            }
         }
         if !self.warnings.is_empty() {
             out.push_str("\nWarnings:\n");

@@ -84,6 +84,9 @@ pub struct RestoreSpec {
     /// Warnings about the request itself (fields godwit accepts but has nothing to do with),
     /// reported among the restore's warnings.
     pub request_warnings: Vec<String>,
+    /// The Kubernetes version the backup was taken from (its Backup's
+    /// `velero.io/source-cluster-k8s-*` labels), for the pitfalls; `None` when not recorded.
+    pub source_version: Option<crate::ServerVersion>,
 }
 
 /// Resources by name as users write them, Velero's include/exclude way: excluded wins; no
@@ -117,6 +120,7 @@ impl RestoreSpec {
             user_priorities: UserPriorities::default(),
             restore_status: None,
             request_warnings: Vec::new(),
+            source_version: None,
         }
     }
 

@@ -91,6 +91,10 @@ pub enum Rule {
     /// The `EnableAPIGroupVersions` feature flag is off: the source preferred version, as Velero
     /// restores then.
     FeatureFlagOff,
+    /// The target serves no version the backup holds, and the objects are converted from a
+    /// built-in version Kubernetes stopped serving to the one that replaced it (godwit's
+    /// addition; the restore planner decides it, never [`choose_version`]).
+    Converted,
 }
 
 impl Rule {
@@ -101,7 +105,7 @@ impl Rule {
             Rule::TargetPreferred => Some(1),
             Rule::SourcePreferred => Some(2),
             Rule::CommonNonPreferred => Some(3),
-            Rule::FeatureFlagOff => None,
+            Rule::FeatureFlagOff | Rule::Converted => None,
         }
     }
 }
@@ -114,6 +118,7 @@ impl fmt::Display for Rule {
             Rule::SourcePreferred => "source preferred version",
             Rule::CommonNonPreferred => "highest common non-preferred version",
             Rule::FeatureFlagOff => "source preferred version, EnableAPIGroupVersions is off",
+            Rule::Converted => "converted from a version the target no longer serves",
         })
     }
 }

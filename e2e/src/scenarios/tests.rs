@@ -208,7 +208,10 @@ fn one_cluster_runs_only_what_does_not_need_two() {
             "existing-none",
             "existing-update",
             "control-plane-objects",
-            "backup-lifecycle"
+            "deprecated-apis",
+            "pitfalls",
+            "backup-lifecycle",
+            "storage-version"
         ]
     );
 }

@@ -486,7 +486,7 @@ pub async fn plan_restore(
     restore: &Restore,
     options: &JobOptions,
 ) -> anyhow::Result<godwit_restore::Plan> {
-    let spec = jobs::restore_spec(restore, options)
+    let mut spec = jobs::restore_spec(restore, options)
         .map_err(|problems| anyhow!("invalid restore: {}", problems.join("; ")))?;
     let backup = spec.backup_name.clone();
     let metadata = store
@@ -504,6 +504,7 @@ pub async fn plan_restore(
     if let Some(problem) = jobs::unusable_backup(&parsed) {
         bail!("{problem}");
     }
+    spec.source_version = jobs::source_version(&parsed);
     let workdir = tempfile::tempdir()
         .context("cannot create a temporary folder for the backup; check TMPDIR")?;
     let extracted = jobs::download_and_extract(store, &backup, workdir.path()).await?;

@@ -201,3 +201,31 @@ fn jobs_are_send(
     send(&run_backup(client, store, backup, options, |_| {}));
     send(&run_restore(client, store, restore, options, |_| {}));
 }
+
+#[test]
+fn the_source_version_comes_from_velero_annotations_or_older_labels() {
+    let with = |metadata: serde_json::Value| -> Backup {
+        serde_json::from_value(json!({
+            "apiVersion": "velero.io/v1", "kind": "Backup", "metadata": metadata, "spec": {}
+        }))
+        .unwrap()
+    };
+    let annotated = with(json!({"name": "b", "annotations": {
+        "velero.io/source-cluster-k8s-gitversion": "v1.32.3+rke2r1",
+        "velero.io/source-cluster-k8s-major-version": "1",
+        "velero.io/source-cluster-k8s-minor-version": "32+"
+    }}));
+    let version = source_version(&annotated).expect("annotated");
+    assert_eq!(
+        (version.major, version.minor, version.git_version.as_str()),
+        (1, 32, "v1.32.3+rke2r1")
+    );
+    // Velero before 1.11 wrote labels.
+    let labelled = with(json!({"name": "b", "labels": {
+        "velero.io/source-cluster-k8s-major-version": "1",
+        "velero.io/source-cluster-k8s-minor-version": "20"
+    }}));
+    let version = source_version(&labelled).expect("labelled");
+    assert_eq!((version.major, version.minor), (1, 20));
+    assert!(source_version(&with(json!({"name": "b"}))).is_none());
+}

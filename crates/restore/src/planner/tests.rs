@@ -39,6 +39,8 @@ fn obj(group_resource: &'static str, namespace: Option<&'static str>, name: &'st
         "csinodes.storage.k8s.io" => ("CSINode", &["v1"]),
         "backups.velero.io" => ("Backup", &["v1"]),
         "customresourcedefinitions.apiextensions.k8s.io" => ("CustomResourceDefinition", &["v1"]),
+        "cronjobs.batch" => ("CronJob", &["v1beta1"]),
+        "ingresses.extensions" | "ingresses.networking.k8s.io" => ("Ingress", &["v1beta1"]),
         _ => ("RockBand", &["v1"]),
     };
     Obj {
@@ -783,4 +785,128 @@ fn order_follows_priorities() {
         json!("targetPreferred")
     );
     assert_eq!(json["namespaces"][0]["name"], json!("shop"));
+}
+
+/// A CronJob as Kubernetes 1.20 served it, at `batch/v1beta1` only.
+fn old_cron_job(name: &'static str) -> Obj {
+    obj("cronjobs.batch", Some("shop"), name).fields(json!({"spec": {
+        "schedule": "0 3 * * *",
+        "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}
+    }}))
+}
+
+#[test]
+fn a_version_the_target_stopped_serving_is_converted_and_the_plan_says_so() {
+    // 1.33 serves cronjobs.batch at v1 only; the backup holds v1beta1 only.
+    let (_dir, backup) = backup(&[old_cron_job("nightly"), old_cron_job("weekly")]);
+    for flag in [true, false] {
+        let mut spec = spec();
+        spec.enable_api_group_versions = flag;
+        let plan = plan_ok(&backup, &discovery(&[]), &spec);
+        let (version, rule, dir) = chosen(&plan, "cronjobs.batch").unwrap();
+        assert_eq!(
+            (version.as_str(), rule, dir.as_str()),
+            ("v1", Rule::Converted, "v1beta1-preferredversion"),
+            "EnableAPIGroupVersions {flag}"
+        );
+        let converted = tier(&plan, "cronjobs.batch")
+            .decision
+            .converted()
+            .expect("converted");
+        assert_eq!(
+            (
+                converted.from_api_version.as_str(),
+                converted.to_api_version.as_str()
+            ),
+            ("batch/v1beta1", "batch/v1")
+        );
+        let objects = &tier(&plan, "cronjobs.batch").objects;
+        assert_eq!(objects.len(), 2);
+        for object in objects {
+            assert_eq!(object.object["apiVersion"], json!("batch/v1"));
+            assert_eq!(object.object["spec"]["schedule"], json!("0 3 * * *"));
+        }
+        assert!(plan.failed.is_empty(), "{:?}", plan.failed);
+    }
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    insta::assert_snapshot!("converted", plan.render_table());
+}
+
+#[test]
+fn a_version_both_sides_serve_wins_over_a_conversion() {
+    // A backup that holds batch/v1 too restores it by the ordinary rules: a conversion is only
+    // for when the target serves nothing the backup holds.
+    let mut both = old_cron_job("nightly");
+    both.versions = &["v1", "v1beta1"];
+    let (_dir, backup) = backup(&[both]);
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    let (version, rule, _) = chosen(&plan, "cronjobs.batch").unwrap();
+    assert_eq!((version.as_str(), rule), ("v1", Rule::TargetPreferred));
+    assert!(tier(&plan, "cronjobs.batch").decision.converted().is_none());
+}
+
+#[test]
+fn an_object_a_conversion_refuses_fails_alone_naming_the_field() {
+    // A `batch/v1beta1` copy whose body is another kind: the conversion refuses it, the other
+    // object is still converted.
+    let mut odd = old_cron_job("odd");
+    odd.kind = "Job";
+    let (_dir, backup) = backup(&[old_cron_job("nightly"), odd]);
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    assert_eq!(tier(&plan, "cronjobs.batch").objects.len(), 1);
+    assert_eq!(plan.failed.len(), 1, "{:?}", plan.failed);
+    let reason = &plan.failed[0].reason;
+    assert_eq!(plan.failed[0].object.name, "odd");
+    assert!(
+        reason.starts_with(
+            "cannot convert it from batch/v1beta1 to batch/v1 without losing data: kind:"
+        ),
+        "{reason}"
+    );
+}
+
+#[test]
+fn an_ingress_held_in_both_old_groups_is_restored_once() {
+    // Kubernetes 1.19-1.21 served Ingress in extensions and networking.k8s.io: a backup holds
+    // one object twice. Both copies convert to networking.k8s.io/v1; only one is created.
+    let ingress = |group_resource: &'static str, name: &'static str| {
+        obj(group_resource, Some("shop"), name).fields(json!({"spec": {
+            "rules": [{"host": "shop.example.com", "http": {"paths": [{"path": "/",
+                "backend": {"serviceName": "web", "servicePort": 80}}]}}]
+        }}))
+    };
+    let (_dir, backup) = backup(&[
+        ingress("ingresses.extensions", "web"),
+        ingress("ingresses.extensions", "legacy-only"),
+        ingress("ingresses.networking.k8s.io", "web"),
+    ]);
+    let plan = plan_ok(&backup, &discovery(&[]), &spec());
+    let old = tier(&plan, "ingresses.extensions");
+    let names: Vec<&str> = old.objects.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["legacy-only"]);
+    assert_eq!(
+        old.decision.converted().map(|c| c.to_api_version.as_str()),
+        Some("networking.k8s.io/v1")
+    );
+    let new = tier(&plan, "ingresses.networking.k8s.io");
+    assert_eq!(new.objects.len(), 1);
+    let body = &new.objects[0].object;
+    assert_eq!(body["apiVersion"], json!("networking.k8s.io/v1"));
+    assert_eq!(
+        body["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"],
+        json!({"name": "web", "port": {"number": 80}})
+    );
+    let skipped: Vec<(String, &str)> = plan
+        .skipped
+        .iter()
+        .map(|s| (s.object.to_string(), s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [(
+            "ingresses.extensions shop/web".to_owned(),
+            "the backup holds it as ingresses.networking.k8s.io too, which is restored instead"
+        )]
+    );
 }
