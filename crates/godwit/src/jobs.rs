@@ -164,7 +164,7 @@ pub async fn run_backup(
     })
     .await
     .context("the backup engine stopped unexpectedly")?;
-    let outcome = match engine {
+    let mut outcome = match engine {
         Ok((mut file, outcome)) => {
             file.flush()
                 .context("cannot finish the temporary backup tarball")?;
@@ -186,6 +186,13 @@ pub async fn run_backup(
         }
     };
 
+    if let Some(field) = file_system_backup_asked(backup) {
+        outcome.warnings.add_velero(format!(
+            "{field} is true, but godwit does not back up volume data: the contents of pod \
+             volumes are not in this backup; `godwit backup describe {name} --details` lists the \
+             volumes Velero's file-system backup would have taken"
+        ));
+    }
     report.phase = match outcome.phase {
         godwit_backup::Phase::Completed => BackupPhase::Completed,
         godwit_backup::Phase::PartiallyFailed => BackupPhase::PartiallyFailed,
@@ -218,6 +225,18 @@ pub async fn run_backup(
         .with_context(|| format!("cannot store backup {name}"))?;
     report.stored = true;
     Ok(report)
+}
+
+/// The spec field that asks for Velero's file-system backup of every pod volume, if one does
+/// (`defaultVolumesToRestic` is its deprecated name).
+pub fn file_system_backup_asked(backup: &Backup) -> Option<&'static str> {
+    if backup.spec.default_volumes_to_fs_backup == Some(true) {
+        Some("spec.defaultVolumesToFsBackup")
+    } else if backup.spec.default_volumes_to_restic == Some(true) {
+        Some("spec.defaultVolumesToRestic")
+    } else {
+        None
+    }
 }
 
 /// Records the source cluster's Kubernetes version on the stored Backup, as Velero does (in
@@ -326,20 +345,18 @@ pub async fn run_restore(
     let backup_name = spec.backup_name.clone();
 
     match store.get_backup_metadata(&backup_name).await {
-        Ok(bytes) => match serde_json::from_slice::<Backup>(&bytes) {
+        Ok(bytes) => match stored_backup(&backup_name, &bytes) {
             Ok(backup) => {
                 if let Some(problem) = unusable_backup(&backup) {
+                    let problem = format!(
+                        "{problem} (as its velero-backup.json in {} says)",
+                        store.location()
+                    );
                     return Ok(fail_validation(report, vec![problem]));
                 }
                 spec.source_version = source_version(&backup);
             }
-            Err(err) => {
-                let problem = format!(
-                    "backup {backup_name}: velero-backup.json is not a Backup ({err}); \
-                     the store holds a damaged backup"
-                );
-                return Ok(fail_validation(report, vec![problem]));
-            }
+            Err(problem) => return Ok(fail_validation(report, vec![problem])),
         },
         Err(godwit_storage::Error::NotFound { .. }) => {
             let problem = format!(
@@ -438,7 +455,15 @@ pub async fn download_and_extract(
     })
     .await
     .context("the tarball reader stopped unexpectedly")?
-    .with_context(|| format!("cannot read the tarball of backup {backup_name}"))
+    .with_context(|| {
+        let key = store
+            .tarball_key(backup_name)
+            .unwrap_or_else(|_| format!("{backup_name}.tar.gz"));
+        format!(
+            "cannot read the tarball of backup {backup_name} ({key} in {}); nothing was restored",
+            store.location()
+        )
+    })
 }
 
 /// Velero restores only from backups that ran to the end; `None` when this one may be used.
@@ -453,6 +478,38 @@ pub fn unusable_backup(backup: &Backup) -> Option<String> {
             "backup {name} has no phase yet; wait until it is Completed"
         )),
     }
+}
+
+/// Reads the `velero-backup.json` stored for backup `name`, refusing one that cannot be trusted
+/// to describe it: not a Backup, naming another backup (copied or tampered with), or in a format
+/// godwit cannot read. The error names the backup and the file. An empty format version is what
+/// Velero wrote before it recorded one, and is read as 1.
+pub fn stored_backup(name: &str, metadata: &[u8]) -> Result<Backup, String> {
+    let damaged = |what: String| {
+        format!(
+            "backup {name}: its velero-backup.json {what}; the store holds a damaged backup, \
+             delete it with `godwit backup delete {name}`"
+        )
+    };
+    let backup: Backup = serde_json::from_slice(metadata)
+        .map_err(|err| damaged(format!("is not a Backup ({err})")))?;
+    match backup.metadata.name.as_deref() {
+        Some(stored) if stored == name => {}
+        Some(stored) => return Err(damaged(format!("describes backup {stored:?}"))),
+        None => return Err(damaged("has no metadata.name".to_owned())),
+    }
+    let format = backup
+        .status
+        .as_ref()
+        .map_or("", |status| status.format_version.as_str());
+    if !format.is_empty() && !godwit_tarball::SUPPORTED_FORMAT_VERSIONS.contains(&format) {
+        return Err(format!(
+            "backup {name}: its velero-backup.json says format version {format:?}, and godwit \
+             reads formats {}; restore it with a tool that reads that format",
+            godwit_tarball::SUPPORTED_FORMAT_VERSIONS.join(", ")
+        ));
+    }
+    Ok(backup)
 }
 
 /// The version choice per group-resource of an executed plan, and the group-resources that got

@@ -2,250 +2,18 @@
 //! driven only through Velero's custom resources, as `kubectl` or the CLI would drive it.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use godwit_api::{Backup, BackupSpec, BackupStorageLocation, Restore, RestoreSpec};
-use godwit_kubesim::{Fault, FaultRule, Options, Running};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use godwit_api::{Backup, BackupStorageLocation, Restore};
+use godwit_kubesim::{Fault, FaultRule};
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
 use kube::api::{ObjectMeta, PostParams};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-const SERVER_NAMESPACE: &str = "velero";
-/// Every wait in these tests ends by then.
-const DEADLINE: Duration = Duration::from_secs(90);
+mod common;
 
-/// A kubesim with godwit's CRDs and the server namespace.
-struct Cluster {
-    sim: Running,
-    client: kube::Client,
-    kubeconfig: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-async fn cluster() -> Cluster {
-    let sim = godwit_kubesim::start(Options::default()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kubeconfig");
-    sim.write_kubeconfig(&kubeconfig).unwrap();
-    let client = sim.client().unwrap();
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    for crd in godwit_api::crds() {
-        crds.create(&PostParams::default(), &crd).await.unwrap();
-    }
-    create_namespace(&client, SERVER_NAMESPACE).await;
-    Cluster {
-        sim,
-        client,
-        kubeconfig,
-        _dir: dir,
-    }
-}
-
-async fn create_namespace(client: &kube::Client, name: &str) {
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let namespace = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.to_owned()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    namespaces
-        .create(&PostParams::default(), &namespace)
-        .await
-        .unwrap();
-}
-
-async fn create_config_maps(client: &kube::Client, namespace: &str, count: usize) {
-    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
-    for index in 0..count {
-        let config_map = ConfigMap {
-            metadata: ObjectMeta {
-                name: Some(format!("settings-{index}")),
-                labels: Some([("app".to_owned(), "shop".to_owned())].into()),
-                ..ObjectMeta::default()
-            },
-            data: Some([("index".to_owned(), index.to_string())].into()),
-            ..ConfigMap::default()
-        };
-        api.create(&PostParams::default(), &config_map)
-            .await
-            .unwrap();
-    }
-}
-
-/// A running `godwit server`; killed (SIGKILL) when dropped.
-struct Server {
-    child: Child,
-    metrics: SocketAddr,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_server(cluster: &Cluster, store: &Path, log_dir: &Path, extra: &[&str]) -> Server {
-    let metrics: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let log = log_dir.join(format!("server-{}.log", metrics.port()));
-    let child = Command::new(env!("CARGO_BIN_EXE_godwit"))
-        .args(["server", "--namespace", SERVER_NAMESPACE])
-        .arg("--default-local-dir")
-        .arg(store)
-        .args(["--metrics-address", &metrics.to_string()])
-        .args([
-            "--features=EnableAPIGroupVersions",
-            "--backup-sync-period",
-            "1s",
-        ])
-        .args(extra)
-        .env("KUBECONFIG", &cluster.kubeconfig)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child,
-        metrics,
-        log,
-    };
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        if let Ok(body) = http_get(metrics, "/healthz").await
-            && body.ends_with("ok")
-        {
-            return server;
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            panic!("the server exited with {status}:\n{}", server.log());
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server did not answer /healthz:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A bare HTTP/1.1 GET; returns the body when the status is 200.
-async fn http_get(address: SocketAddr, path: &str) -> Result<String, String> {
-    let mut stream = tokio::net::TcpStream::connect(address)
-        .await
-        .map_err(|err| err.to_string())?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|err| err.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .await
-        .map_err(|err| err.to_string())?;
-    let (head, body) = response.split_once("\r\n\r\n").ok_or("no end of headers")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(head.to_owned());
-    }
-    Ok(body.trim().to_owned())
-}
-
-/// Polls until `done` accepts the object, or fails the test with the server's log.
-async fn wait_for<K>(api: &Api<K>, name: &str, server: &Server, done: impl Fn(&K) -> bool) -> K
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
-{
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let mut last = None;
-    loop {
-        if let Ok(Some(object)) = api.get_opt(name).await {
-            if done(&object) {
-                return object;
-            }
-            last = Some(object);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} did not get there; last seen {last:#?}\nserver log:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Polls until the object is gone, or fails the test with the server's log.
-async fn wait_gone<K>(api: &Api<K>, name: &str, server: &Server)
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
-{
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while api.get_opt(name).await.unwrap().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} was never deleted\nserver log:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-fn phase_of_backup(backup: &Backup) -> String {
-    backup
-        .phase()
-        .map(|phase| phase.as_str().to_owned())
-        .unwrap_or_default()
-}
-
-fn phase_of_restore(restore: &Restore) -> String {
-    restore
-        .phase()
-        .map(|phase| phase.as_str().to_owned())
-        .unwrap_or_default()
-}
-
-fn backup_of(name: &str, namespace: &str) -> Backup {
-    Backup::new(
-        name,
-        BackupSpec {
-            included_namespaces: Some(vec![namespace.to_owned()]),
-            ..BackupSpec::default()
-        },
-    )
-}
-
-fn restore_of(name: &str, backup: &str) -> Restore {
-    Restore::new(
-        name,
-        RestoreSpec {
-            backup_name: backup.to_owned(),
-            ..RestoreSpec::default()
-        },
-    )
-}
+use common::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_in_one_cluster_restores_into_another() {
@@ -611,6 +379,56 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
         "{metrics}"
     );
 
+    // A new restore of the same backup into the same target completes: what the cut-short one
+    // created is left as it is (policy `none`), the rest is created, and nothing twice.
+    let mut retry = restore_of("retry", "slow");
+    retry.spec.namespace_mapping = Some([("shop".to_owned(), "shop-copy".to_owned())].into());
+    restores
+        .create(&PostParams::default(), &retry)
+        .await
+        .unwrap();
+    let retried = wait_for(&restores, "retry", &restarted, Restore::is_terminal_phase).await;
+    assert_eq!(
+        phase_of_restore(&retried),
+        "Completed",
+        "{retried:#?}\n{}",
+        restarted.log()
+    );
+    let status = retried.status.unwrap();
+    assert_eq!(status.errors, 0, "{status:?}");
+    let progress = status.progress.unwrap();
+    assert_eq!(progress.items_restored, progress.total_items);
+    let copies: Api<ConfigMap> = Api::namespaced(cluster.client.clone(), "shop-copy");
+    let mut by_restore = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for config_map in copies.list(&Default::default()).await.unwrap().items {
+        let name = config_map.metadata.name.clone().unwrap();
+        if name == "kube-root-ca.crt" {
+            continue;
+        }
+        let made_by = config_map
+            .metadata
+            .labels
+            .unwrap_or_default()
+            .get("velero.io/restore-name")
+            .cloned()
+            .unwrap_or_default();
+        by_restore.entry(made_by).or_default().push(name);
+    }
+    let restored: usize = by_restore.values().map(Vec::len).sum();
+    assert_eq!(restored, 8, "each config map once: {by_restore:?}");
+    assert!(
+        by_restore
+            .keys()
+            .all(|made_by| made_by == "interrupted" || made_by == "retry"),
+        "{by_restore:?}"
+    );
+    assert!(by_restore.contains_key("retry"), "{by_restore:?}");
+    assert!(
+        store
+            .join("godwit/restores/retry/restore-retry-results.gz")
+            .is_file()
+    );
+
     // `godwit backup delete` makes a DeleteBackupRequest; the server deletes the backup's
     // files, the restores made from it, and the Backup.
     let kubeconfig = cluster.kubeconfig.clone();
@@ -634,6 +452,7 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while backups.get_opt("slow").await.unwrap().is_some()
         || restores.get_opt("interrupted").await.unwrap().is_some()
+        || restores.get_opt("retry").await.unwrap().is_some()
     {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -644,6 +463,7 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
     }
     assert!(!store.join("godwit/backups/slow").exists());
     assert!(!store.join("godwit/restores/interrupted").exists());
+    assert!(!store.join("godwit/restores/retry").exists());
     let requests: Api<godwit_api::DeleteBackupRequest> =
         Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
     let request = &requests

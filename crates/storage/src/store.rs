@@ -282,6 +282,13 @@ impl BackupStore {
         Ok(TarballDownload { size, stream })
     }
 
+    /// The key of the backup's tarball (`<prefix>/backups/<name>/<name>.tar.gz`), for messages
+    /// about its contents.
+    pub fn tarball_key(&self, name: &str) -> Result<String, Error> {
+        validate_name("backup", name)?;
+        Ok(self.layout.backup_tarball(name).to_string())
+    }
+
     /// Downloads the backup's tarball to `destination`, returning its size. A failed download
     /// removes the partial file.
     pub async fn download_tarball(&self, name: &str, destination: &FsPath) -> Result<u64, Error> {

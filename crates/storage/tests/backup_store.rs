@@ -208,7 +208,14 @@ async fn exercise(store: BackupStore, stored_files: impl Fn() -> Vec<String>) {
     let err = store.put_backup("nightly", again).await.unwrap_err();
     assert!(matches!(err, Error::BackupExists { .. }), "{err}");
     assert!(store.get_tarball("nightly").await.unwrap().size == BIG_TARBALL as u64);
+    assert!(
+        store
+            .tarball_key("nightly")
+            .unwrap()
+            .ends_with("backups/nightly/nightly.tar.gz")
+    );
     for bad in ["../nightly", "a/b", "", "Nightly", ".."] {
+        assert!(store.tarball_key(bad).is_err(), "{bad:?}");
         let err = store.get_backup_metadata(bad).await.unwrap_err();
         assert!(
             matches!(err, Error::InvalidName { kind: "backup", .. }),

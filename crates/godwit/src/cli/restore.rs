@@ -499,8 +499,7 @@ pub async fn plan_restore(
             ),
             other => anyhow!("cannot read backup {backup}: {other}"),
         })?;
-    let parsed: Backup = serde_json::from_slice(&metadata)
-        .with_context(|| format!("backup {backup}: velero-backup.json is not a Backup"))?;
+    let parsed = jobs::stored_backup(&backup, &metadata).map_err(|problem| anyhow!(problem))?;
     if let Some(problem) = jobs::unusable_backup(&parsed) {
         bail!("{problem}");
     }

@@ -229,3 +229,71 @@ fn the_source_version_comes_from_velero_annotations_or_older_labels() {
     assert_eq!((version.major, version.minor), (1, 20));
     assert!(source_version(&with(json!({"name": "b"}))).is_none());
 }
+
+#[test]
+fn a_backup_asking_for_file_system_backup_is_named() {
+    assert_eq!(
+        file_system_backup_asked(&backup(json!({"defaultVolumesToFsBackup": true}))),
+        Some("spec.defaultVolumesToFsBackup")
+    );
+    assert_eq!(
+        file_system_backup_asked(&backup(json!({"defaultVolumesToRestic": true}))),
+        Some("spec.defaultVolumesToRestic")
+    );
+    assert_eq!(
+        file_system_backup_asked(&backup(json!({"defaultVolumesToFsBackup": false}))),
+        None
+    );
+    assert_eq!(file_system_backup_asked(&backup(json!({}))), None);
+}
+
+#[test]
+fn stored_metadata_must_describe_the_backup_in_a_known_format() {
+    let check = |metadata: &str, expected: Result<(), &str>| {
+        let result = stored_backup("nightly", metadata.as_bytes()).map(drop);
+        match (&result, expected) {
+            (Ok(()), Ok(())) => {}
+            (Err(message), Err(fragment)) => {
+                assert!(
+                    message.starts_with("backup nightly: its velero-backup.json "),
+                    "{message}"
+                );
+                assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+            }
+            _ => panic!("{metadata}: got {result:?}, expected {expected:?}"),
+        }
+    };
+    let backup = |name: &str, format: &str| {
+        json!({
+            "apiVersion": "velero.io/v1", "kind": "Backup",
+            "metadata": {"name": name}, "spec": {},
+            "status": {"phase": "Completed", "formatVersion": format}
+        })
+        .to_string()
+    };
+    check(&backup("nightly", "1.1.0"), Ok(()));
+    check(&backup("nightly", "1.0.0"), Ok(()));
+    check(&backup("nightly", ""), Ok(()));
+    check(
+        r#"{"metadata": {"name": "nightly"}, "spec": {}}"#,
+        Ok(()), // no status: refused later by `unusable_backup`, naming the phase
+    );
+    check(
+        r#"{"metadata": {"name": "nightly"}}"#,
+        Err("is not a Backup (missing field `spec`"),
+    );
+    check("{\"metadata\": ", Err("is not a Backup (EOF while parsing"));
+    check("[1, 2]", Err("is not a Backup (invalid type: integer `1`"));
+    check(
+        r#"{"metadata": {}, "spec": {}}"#,
+        Err("has no metadata.name"),
+    );
+    check(
+        &backup("weekly", "1.1.0"),
+        Err("describes backup \"weekly\""),
+    );
+    check(
+        &backup("nightly", "2.0.0"),
+        Err("says format version \"2.0.0\", and godwit reads formats 1, 1.0.0, 1.1.0"),
+    );
+}

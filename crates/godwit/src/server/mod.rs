@@ -16,6 +16,7 @@ mod metrics;
 mod progress;
 mod recovery;
 mod restore_deletion;
+mod scratch;
 mod sync;
 mod validation;
 
@@ -107,6 +108,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             // Velero's other features (EnableCSI, ...) concern volumes, which godwit leaves alone.
             tracing::warn!(%feature, "ignoring a feature flag godwit does not have");
         }
+    }
+    // Before any job: its temporary files go into this process's scratch folder, and what
+    // killed servers left in theirs is removed.
+    let scratch_root = std::env::temp_dir().join(scratch::ROOT);
+    for dir in scratch::remove_abandoned(&scratch_root) {
+        tracing::info!(folder = %dir.display(), "removed the scratch folder of a server that was killed");
+    }
+    let scratch = scratch::Scratch::create(&scratch_root)?;
+    if let Err(other) = tempfile::env::override_temp_dir(scratch.dir()) {
+        tracing::warn!(folder = %other.display(), "temporary files already go elsewhere");
     }
     let config = kube::Config::infer()
         .await

@@ -2,6 +2,11 @@
 //! store but missing from the cluster is created as a Backup resource (from its
 //! `velero-backup.json`), so a second cluster sharing the store can restore it.
 //!
+//! A stored backup is skipped, with a warning naming it, when its directory name is no Kubernetes
+//! object name (see `godwit_storage::BackupStore::list_backups`), its `velero-backup.json` is
+//! not a Backup of that name in a format godwit reads (`jobs::stored_backup`), or it never
+//! finished: a half-written or tampered backup never becomes a Backup resource.
+//!
 //! Not done (unlike Velero): deleting Backups whose files vanished from the store.
 
 use std::collections::BTreeSet;
@@ -86,18 +91,21 @@ async fn sync_location(
         if in_cluster.contains(&name) {
             continue;
         }
-        let bytes = store.get_backup_metadata(&name).await?;
-        let stored: Backup = match serde_json::from_slice(&bytes) {
-            Ok(stored) => stored,
+        // One unreadable backup must not keep the others out.
+        let bytes = match store.get_backup_metadata(&name).await {
+            Ok(bytes) => bytes,
             Err(err) => {
-                tracing::warn!(backup = %name, error = %err, "skipping a stored backup whose velero-backup.json is not a Backup");
+                tracing::warn!(backup = %name, location = %location_name, error = %err, "skipping a stored backup whose velero-backup.json cannot be read");
                 continue;
             }
         };
-        if stored.metadata.name.as_deref() != Some(name.as_str()) {
-            tracing::warn!(backup = %name, "skipping a stored backup whose velero-backup.json names another backup");
-            continue;
-        }
+        let stored = match crate::jobs::stored_backup(&name, &bytes) {
+            Ok(stored) => stored,
+            Err(problem) => {
+                tracing::warn!(backup = %name, location = %location_name, "skipping a stored backup: {problem}");
+                continue;
+            }
+        };
         let Some(backup) = synced_backup(stored, &context.namespace, &location_name) else {
             tracing::warn!(backup = %name, "skipping a stored backup that never finished");
             continue;
