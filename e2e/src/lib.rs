@@ -12,6 +12,9 @@
 //! and `tests/kind.rs` (the kind path with stand-in `kind` and `docker` tools, `--in-cluster`
 //! included up to the readiness wait kubesim cannot pass).
 //!
+//! The `godwit-soak` binary (`cargo xtask soak`) backs up and restores many objects through
+//! a fault-injecting proxy ([`fault_proxy`]) and checks every one ([`soak`]).
+//!
 //! `--in-cluster` (kind only) builds the image of `deploy/Dockerfile`, loads it into both kind
 //! clusters, whose nodes mount the work directory's `storage` as the shared location, and
 //! deploys each server with `godwit install` instead of starting it here.
@@ -22,6 +25,8 @@ pub mod clusters;
 mod crafted;
 pub mod envtest;
 pub mod evidence;
+pub mod fault_proxy;
+pub mod fault_schedule;
 pub mod godwit;
 pub mod harness;
 pub mod in_cluster;
@@ -30,6 +35,7 @@ pub mod objects;
 mod readback;
 pub mod report;
 pub mod scenarios;
+pub mod soak;
 mod storage_version;
 
 use std::io::Write as _;
