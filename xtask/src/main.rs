@@ -8,6 +8,8 @@ mod check_deps;
 mod demo;
 mod e2e;
 mod envtest;
+mod fuzz;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,10 @@ tasks:
   envtest      real control planes (etcd, kube-apiserver, kube-controller-manager) built from
                the Go module proxy: envtest install [--k8s RELEASES] | run [--k8s RELEASE]
                [-- COMMAND...] | module RELEASE  (cargo xtask envtest help for more)
+  fuzz         run each cargo-fuzz target of fuzz/ for N seconds (nightly and cargo-fuzz):
+               fuzz [--seconds N] [--target NAME]...  (cargo xtask fuzz --help for the targets)
+  soak         a backup and a restore of 10,000 ConfigMaps through a fault-injecting proxy on a
+               real control plane, checked object by object (cargo xtask soak --help)
 ";
 
 fn main() -> ExitCode {
@@ -39,6 +45,8 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(&args[1..]),
         Some("envtest") => envtest::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
+        Some("soak") => soak::run(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{HELP}");
             Ok(())

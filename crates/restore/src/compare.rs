@@ -26,7 +26,6 @@ const SERVER_SET_METADATA: [&str; 10] = [
 pub(crate) const RESTORE_LABELS: [&str; 2] = ["velero.io/backup-name", "velero.io/restore-name"];
 
 /// The restore-name label key.
-#[cfg(feature = "executor")]
 pub(crate) const RESTORE_NAME_LABEL: &str = "velero.io/restore-name";
 
 /// The object without server-set metadata, status and restore labels (empty label and

@@ -222,6 +222,18 @@ fn refuses_other_hostile_shapes() {
             ],
         ),
         (
+            // Found by fuzzing: the check skipped strings without checking their UTF-8, so the
+            // object was accepted and failed only when a restore parsed it.
+            RawTar::new()
+                .version()
+                .file("resources/pods/cluster/a.json", b"{\"a\":\"\xe0\xc3\"}")
+                .gz(),
+            vec![
+                "entry \"resources/pods/cluster/a.json\" in the backup tarball is not a JSON object",
+                "not UTF-8",
+            ],
+        ),
+        (
             RawTar::new()
                 .version()
                 .file("resources/pods/cluster/a.json", b"{}")
