@@ -55,18 +55,48 @@ async fn backup_names(client: &kube::Client) -> Vec<String> {
     names
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn backup_cut_short_by_a_crash_is_failed_on_restart_and_never_listed() {
+/// A kubesim cluster with `config_maps` ConfigMaps in namespace `shop`, and a godwit server
+/// storing into `store` and keeping its temporary files in `tmp`, both under `work`.
+struct Setup {
+    work: tempfile::TempDir,
+    store: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    cluster: Cluster,
+    server: Server,
+    backups: Api<Backup>,
+}
+
+async fn set_up(config_maps: usize) -> Setup {
     let work = tempfile::tempdir().unwrap();
     let store = work.path().join("store");
     let tmp = work.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let cluster = cluster().await;
     create_namespace(&cluster.client, "shop").await;
-    create_config_maps(&cluster.client, "shop", 20).await;
+    create_config_maps(&cluster.client, "shop", config_maps).await;
     let server =
         start_server_with_env(&cluster, &store, work.path(), &[], &[("TMPDIR", &tmp)]).await;
     let backups: Api<Backup> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    Setup {
+        work,
+        store,
+        tmp,
+        cluster,
+        server,
+        backups,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_cut_short_by_a_crash_is_failed_on_restart_and_never_listed() {
+    let Setup {
+        work,
+        store,
+        tmp,
+        cluster,
+        server,
+        backups,
+    } = set_up(20).await;
 
     // One backup that completes, for the second cluster's sync to show.
     backups
@@ -231,16 +261,14 @@ struct Tampering {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restores_from_a_tampered_store_fail_naming_the_object_and_write_nothing() {
-    let work = tempfile::tempdir().unwrap();
-    let store = work.path().join("store");
-    let tmp = work.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    let cluster = cluster().await;
-    create_namespace(&cluster.client, "shop").await;
-    create_config_maps(&cluster.client, "shop", 3).await;
-    let server =
-        start_server_with_env(&cluster, &store, work.path(), &[], &[("TMPDIR", &tmp)]).await;
-    let backups: Api<Backup> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
+    let Setup {
+        work,
+        store,
+        tmp,
+        cluster,
+        server,
+        backups,
+    } = set_up(3).await;
     backups
         .create(&PostParams::default(), &backup_of("good", "shop"))
         .await
