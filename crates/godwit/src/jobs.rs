@@ -14,6 +14,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use godwit_api::labels::{
+    SOURCE_CLUSTER_K8S_GIT_VERSION, SOURCE_CLUSTER_K8S_MAJOR_VERSION,
+    SOURCE_CLUSTER_K8S_MINOR_VERSION,
+};
 use godwit_api::{
     Backup, BackupPhase, BackupProgress, BackupStatus, GodwitRestoreStatus, Restore, RestorePhase,
     RestoreProgress, RestoreStatus, VersionChoice,
@@ -243,10 +247,6 @@ pub fn file_system_backup_asked(backup: &Backup) -> Option<&'static str> {
 /// annotations: a git version such as `v1.32.3+rke2r1` is no valid label value), so a restore
 /// can tell a target older than the source. A server that does not say leaves them out.
 async fn record_source_version(client: &kube::Client, backup: &mut Backup) {
-    use godwit_api::labels::{
-        SOURCE_CLUSTER_K8S_GIT_VERSION, SOURCE_CLUSTER_K8S_MAJOR_VERSION,
-        SOURCE_CLUSTER_K8S_MINOR_VERSION,
-    };
     let info = match client.apiserver_version().await {
         Ok(info) => info,
         Err(err) => {
@@ -266,10 +266,6 @@ async fn record_source_version(client: &kube::Client, backup: &mut Backup) {
 /// The source cluster's Kubernetes version a Backup records: Velero's annotations, or the
 /// labels Velero wrote before 1.11. `None` when it records none.
 pub fn source_version(backup: &Backup) -> Option<godwit_restore::ServerVersion> {
-    use godwit_api::labels::{
-        SOURCE_CLUSTER_K8S_GIT_VERSION, SOURCE_CLUSTER_K8S_MAJOR_VERSION,
-        SOURCE_CLUSTER_K8S_MINOR_VERSION,
-    };
     let maps = [&backup.metadata.annotations, &backup.metadata.labels];
     let read = |key: &str| {
         maps.iter()

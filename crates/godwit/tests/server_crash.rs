@@ -87,6 +87,16 @@ async fn set_up(config_maps: usize) -> Setup {
     }
 }
 
+/// Backs up namespace `shop` as `name` and waits until the backup has Completed.
+async fn completed_backup(backups: &Api<Backup>, server: &Server, name: &str) {
+    backups
+        .create(&PostParams::default(), &backup_of(name, "shop"))
+        .await
+        .unwrap();
+    let backup = wait_for(backups, name, server, Backup::is_terminal_phase).await;
+    assert_eq!(phase_of_backup(&backup), "Completed", "{}", server.log());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_cut_short_by_a_crash_is_failed_on_restart_and_never_listed() {
     let Setup {
@@ -99,12 +109,7 @@ async fn backup_cut_short_by_a_crash_is_failed_on_restart_and_never_listed() {
     } = set_up(20).await;
 
     // One backup that completes, for the second cluster's sync to show.
-    backups
-        .create(&PostParams::default(), &backup_of("before", "shop"))
-        .await
-        .unwrap();
-    let before = wait_for(&backups, "before", &server, Backup::is_terminal_phase).await;
-    assert_eq!(phase_of_backup(&before), "Completed", "{}", server.log());
+    completed_backup(&backups, &server, "before").await;
 
     // Every list of config maps now takes a minute: the next backup stays InProgress, its
     // tarball half-written in the server's temporary folder.
@@ -269,12 +274,7 @@ async fn restores_from_a_tampered_store_fail_naming_the_object_and_write_nothing
         server,
         backups,
     } = set_up(3).await;
-    backups
-        .create(&PostParams::default(), &backup_of("good", "shop"))
-        .await
-        .unwrap();
-    let backup = wait_for(&backups, "good", &server, Backup::is_terminal_phase).await;
-    assert_eq!(phase_of_backup(&backup), "Completed", "{}", server.log());
+    completed_backup(&backups, &server, "good").await;
 
     let dir = store.join("godwit/backups/good");
     let tarball = std::fs::read(dir.join("good.tar.gz")).unwrap();
