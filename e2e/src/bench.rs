@@ -7,8 +7,9 @@
 //!
 //! 1. the raw-create ceiling: a bare client creates the workload's objects (namespaces first),
 //!    N requests in flight;
-//! 2. raw paged LIST: the same client lists the workload's objects, 500 a page, one
-//!    group-resource after another;
+//! 2. raw paged LIST: the same client makes the lists godwit's backup plan makes for the
+//!    workload (every group-resource it would read, and the namespaces), 500 a page, one after
+//!    another, counting the workload namespaces' objects as the backup counts them;
 //! 3. godwit backup of the workload's namespaces, in a child process (peak RSS read there);
 //! 4. godwit restore of that backup into new namespaces, at the default requests in flight, and
 //!    again one object at a time (Velero's way), each in a child process.
@@ -188,22 +189,20 @@ async fn create_all(
     Ok(())
 }
 
-/// Lists the workload's objects page by page (500 a page), one group-resource after another,
-/// across its namespaces; returns how many objects came back and the time it took.
+/// Makes the lists godwit's backup of the workload makes (the same group-resources at the same
+/// versions, across the cluster or in the workload's one namespace, and the namespaces), one
+/// after another, 500 objects a page; returns how many objects of the workload's namespaces
+/// came back (the namespaces themselves included, as the backup counts them) and the time it
+/// took. The lists are read from godwit's own plan (not timed), so both sides read the same
+/// objects.
 pub async fn raw_list(client: &Client, workload: &Workload) -> anyhow::Result<(usize, Duration)> {
-    let mut resources: Vec<ApiResource> = Vec::new();
-    for (resource, _) in &workload.objects {
-        if !resources.iter().any(|seen| seen.plural == resource.plural) {
-            resources.push(resource.clone());
-        }
-    }
-    let prefix = workload_prefix(workload);
-    // As the backup lists: in the namespace when there is one, else across the cluster.
-    let single = (workload.namespaces.len() == 1).then(|| workload.namespaces[0].clone());
+    let lists = backup_lists(client, workload).await?;
+    let ours: std::collections::HashSet<&str> =
+        workload.namespaces.iter().map(String::as_str).collect();
     let start = Instant::now();
     let mut count = 0;
-    for resource in &resources {
-        let api: Api<DynamicObject> = match &single {
+    for (resource, namespace) in &lists {
+        let api: Api<DynamicObject> = match namespace {
             Some(namespace) => Api::namespaced_with(client.clone(), namespace, resource),
             None => Api::all_with(client.clone(), resource),
         };
@@ -214,11 +213,11 @@ pub async fn raw_list(client: &Client, workload: &Workload) -> anyhow::Result<(u
                 .items
                 .iter()
                 .filter(|object| {
-                    object
-                        .metadata
-                        .namespace
-                        .as_deref()
-                        .is_some_and(|namespace| namespace.starts_with(&prefix))
+                    let namespace = match resource.plural.as_str() {
+                        "namespaces" => object.metadata.name.as_deref(),
+                        _ => object.metadata.namespace.as_deref(),
+                    };
+                    namespace.is_some_and(|namespace| ours.contains(namespace))
                 })
                 .count();
             match page.metadata.continue_.filter(|token| !token.is_empty()) {
@@ -228,6 +227,55 @@ pub async fn raw_list(client: &Client, workload: &Workload) -> anyhow::Result<(u
         }
     }
     Ok((count, start.elapsed()))
+}
+
+/// The namespaces a backup of the workload asks for: the one by name, or all by pattern.
+fn backup_pattern(workload: &Workload) -> String {
+    match workload.namespaces.as_slice() {
+        [one] => one.clone(),
+        _ => format!("{}*", workload_prefix(workload)),
+    }
+}
+
+/// The lists of godwit's backup plan for the workload (namespaces last).
+async fn backup_lists(
+    client: &Client,
+    workload: &Workload,
+) -> anyhow::Result<Vec<(ApiResource, Option<String>)>> {
+    let (discovery, _) = godwit_discovery::discover(client).await?;
+    let spec = godwit_backup::BackupSpec {
+        included_namespaces: vec![backup_pattern(workload)],
+        ..godwit_backup::BackupSpec::default()
+    };
+    let (selection, _) = spec.validate()?.resolve(&discovery)?;
+    let plan = godwit_backup::plan(&discovery, &selection, false);
+    let resource = |planned: &godwit_backup::PlannedResource, version: &str| {
+        let group = &planned.group_resource.group;
+        ApiResource {
+            group: group.clone(),
+            version: version.to_owned(),
+            api_version: if group.is_empty() {
+                version.to_owned()
+            } else {
+                format!("{group}/{version}")
+            },
+            kind: planned.kind.clone(),
+            plural: planned.group_resource.resource.clone(),
+        }
+    };
+    let mut lists: Vec<(ApiResource, Option<String>)> = plan
+        .jobs(&selection.selectors)
+        .into_iter()
+        .map(|job| {
+            let planned = &plan.resources[job.resource];
+            let namespace = job.namespace.filter(|_| planned.namespaced);
+            (resource(planned, &job.version), namespace)
+        })
+        .collect();
+    if let Some(namespaces) = &plan.namespaces {
+        lists.push((resource(namespaces, &namespaces.preferred_version), None));
+    }
+    Ok(lists)
 }
 
 /// What the workload's namespaces have in common at their start.
@@ -266,6 +314,16 @@ pub fn peak_rss_kib() -> u64 {
                 .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// The bare client: kube's, without retries, with Nagle's algorithm off as godwit's client has
+/// it, so its first request on a connection does not wait out a delayed ACK.
+pub async fn bare_client(kubeconfig: &Path) -> anyhow::Result<Client> {
+    let yaml = std::fs::read_to_string(kubeconfig)
+        .with_context(|| format!("cannot read {}", kubeconfig.display()))?;
+    let kubeconfig = kube::config::Kubeconfig::from_yaml(&yaml)?;
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default()).await?;
+    Ok(godwit_client::plain(config)?)
 }
 
 /// A godwit client (its retry policy) from a kubeconfig file.
@@ -420,7 +478,7 @@ pub async fn measure(
     in_flight: usize,
     work: &Path,
 ) -> anyhow::Result<BenchRow> {
-    let client = crate::kubeapi::client(kubeconfig).await?;
+    let client = bare_client(kubeconfig).await?;
     println!(
         "{cluster} {}: {} objects",
         workload.name,
@@ -434,10 +492,7 @@ pub async fn measure(
     let tarball = work.join(format!("{}.tar.gz", workload.name));
     let kubeconfig_arg = kubeconfig.display().to_string();
     // One namespace by name, many by pattern, as a user would ask.
-    let pattern = match workload.namespaces.as_slice() {
-        [one] => one.clone(),
-        _ => format!("{}*", workload_prefix(workload)),
-    };
+    let pattern = backup_pattern(workload);
     let backup = run_child(&[
         "backup".to_owned(),
         "--kubeconfig".to_owned(),

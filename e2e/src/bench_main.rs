@@ -26,8 +26,17 @@ enum Command {
         include_namespaces: String,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = godwit_backup::DEFAULT_LISTS_IN_FLIGHT)]
         lists: usize,
+    },
+    /// A bare client's paged lists of a workload created earlier (prefix `bench`), as the bench
+    /// measures them; prints objects per second on one line.
+    RawList {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// Workload (b) of this many namespaces, else workload (a).
+        #[arg(long)]
+        apps: Option<usize>,
     },
     /// (Child) restore a tarball, every namespace renamed with a suffix.
     Restore {
@@ -81,6 +90,19 @@ fn main() -> ExitCode {
                 let report =
                     bench::child_backup(&kubeconfig, &include_namespaces, &out, lists).await?;
                 println!("{}", serde_json::to_string(&report)?);
+            }
+            Command::RawList { kubeconfig, apps } => {
+                let client = bench::bare_client(&kubeconfig).await?;
+                let workload = match apps {
+                    Some(namespaces) => bench::applications("bench", namespaces),
+                    None => bench::config_maps("bench", 1),
+                };
+                let (count, took) = bench::raw_list(&client, &workload).await?;
+                println!(
+                    "{count} objects in {:.3} s: {:.0}/s",
+                    took.as_secs_f64(),
+                    count as f64 / took.as_secs_f64()
+                );
             }
             Command::Restore {
                 kubeconfig,

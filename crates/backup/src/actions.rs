@@ -23,6 +23,15 @@ pub(crate) struct Related {
     pub(crate) name: String,
 }
 
+/// The group-resources whose objects others pull in.
+pub(crate) fn pulled_in() -> [GroupResource; 3] {
+    [
+        persistent_volume_claims(),
+        persistent_volumes(),
+        priority_classes(),
+    ]
+}
+
 pub(crate) fn persistent_volume_claims() -> GroupResource {
     GroupResource::new("", "persistentvolumeclaims")
 }

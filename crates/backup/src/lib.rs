@@ -39,6 +39,6 @@ pub use pod_volumes::{
     Collector, PodVolumeReport, PodVolumes, Reason, Rules, VOLUMES_TO_BACKUP_ANNOTATION,
     VOLUMES_TO_EXCLUDE_ANNOTATION, VolumeChoice, claims_excluded, pod_volumes, read_pod_volumes,
 };
-pub use run::{BackupOptions, EXCLUDE_FROM_BACKUP_LABEL, run_backup};
+pub use run::{BackupOptions, DEFAULT_LISTS_IN_FLIGHT, EXCLUDE_FROM_BACKUP_LABEL, run_backup};
 pub use selector::{LabelSelector, MatchExpression, MatchSelector, Operator, Requirement};
 pub use spec::{BackupSpec, Selection, ValidSpec};

@@ -125,14 +125,10 @@ pub fn plan(discovery: &Discovery, selection: &Selection, all_versions: bool) ->
     let custom_resource_definitions = auto_crds
         .then(|| planned_resource(discovery, &crd, false))
         .flatten();
-    let related = [
-        actions::persistent_volume_claims(),
-        actions::persistent_volumes(),
-        actions::priority_classes(),
-    ]
-    .iter()
-    .filter_map(|group_resource| planned_resource(discovery, group_resource, false))
-    .collect();
+    let related = actions::pulled_in()
+        .iter()
+        .filter_map(|group_resource| planned_resource(discovery, group_resource, false))
+        .collect();
     Plan {
         resources,
         namespaces,

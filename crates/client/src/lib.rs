@@ -13,6 +13,12 @@
 //! that was refused, so a restore with many requests in flight backs off together instead of
 //! sending its other requests into the same refusal.
 //!
+//! Connections are made with Nagle's algorithm off (`TCP_NODELAY`), which kube 5 leaves on
+//! (kube-rs issue 2056): with it on, the first request on every new connection waited out the
+//! API server's delayed ACK, about 40 ms, behind the TLS handshake's last message, and any
+//! request written in two parts could wait the same. Behind a proxy (`proxy-url` in the
+//! kubeconfig) kube's own stack is used unchanged.
+//!
 //! A create retried after a dropped connection may have been applied the first time; callers
 //! that create objects treat `AlreadyExists` accordingly (the restore checks the object's
 //! restore label).
@@ -276,11 +282,60 @@ pub fn client(
     // Retrying sends a request again through the inner service, so that must be cloneable:
     // a buffer in front of kube's boxed stack makes it so. Every attempt, the first and the
     // retries, waits out a pause.
-    Ok(ClientBuilder::try_from(config)?
+    Ok(stack(config)?
         .with_layer(&BufferLayer::new(BUFFER))
         .with_layer(&PausedLayer(pause))
         .with_layer(&layer)
         .build())
+}
+
+/// kube's client without any retry layer, with `TCP_NODELAY` on its connections: what a bare
+/// client (a benchmark's baseline) should be.
+pub fn plain(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    Ok(stack(config)?.build())
+}
+
+/// The response body of [`stack`].
+type BoxBody = Box<dyn http_body::Body<Data = bytes::Bytes, Error = BoxError> + Send + Unpin>;
+
+/// The service under a godwit client (kube's `GenericService`).
+type Stack = tower::util::BoxService<Request<Body>, Response<BoxBody>, BoxError>;
+
+/// kube's client stack (`ClientBuilder::try_from`) with `TCP_NODELAY` on its connections: the
+/// same connector (TLS from the kubeconfig, its timeouts), base URI, authentication and extra
+/// headers, without kube's retry layer (off in godwit) and request tracing spans.
+fn stack(config: kube::Config) -> Result<ClientBuilder<Stack>, kube::Error> {
+    use http_body_util::BodyExt as _;
+    use kube::client::ConfigExt as _;
+    use tower::ServiceExt as _;
+
+    if config.proxy_url.is_some() {
+        return ClientBuilder::try_from(config);
+    }
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.enforce_http(false);
+    connector.set_nodelay(true);
+    let mut connector = hyper_timeout::TimeoutConnector::new(
+        config.rustls_https_connector_with_connector(connector)?,
+    );
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let client: hyper_util::client::legacy::Client<_, Body> =
+        hyper_util::client::legacy::Builder::new(hyper_util::rt::TokioExecutor::new())
+            .build(connector);
+    let service = tower::ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(BoxError::from)
+        .service(client)
+        .map_response(|response: Response<hyper::body::Incoming>| {
+            response.map(|body| Box::new(body.map_err(BoxError::from)) as BoxBody)
+        })
+        .boxed();
+    Ok(ClientBuilder::new(service, config.default_namespace))
 }
 
 /// A client for the current context of a kubeconfig's text, with the default policy.

@@ -13,8 +13,9 @@
 //! - Queries: [`Discovery::preferred_version`], [`Discovery::versions_serving`] (resource level),
 //!   [`Discovery::resource`], [`Discovery::resolve`] (user-written names, as kubectl reads them),
 //!   [`Discovery::is_backupable`], [`Discovery::is_namespaced`].
-//! - With the `client` feature, `discover` fetches all of it from a live cluster, turning a
-//!   group-version that fails to answer into a warning rather than an error.
+//! - With the `client` feature, `discover` fetches all of it from a live cluster (aggregated
+//!   discovery when the server offers it, else `discover_legacy`), turning a group-version that
+//!   fails to answer into a warning rather than an error.
 
 mod builder;
 #[cfg(feature = "client")]
@@ -26,6 +27,6 @@ pub mod wire;
 
 pub use builder::DiscoveryBuilder;
 #[cfg(feature = "client")]
-pub use client::discover;
+pub use client::{discover, discover_legacy};
 pub use error::Error;
 pub use model::{BACKUP_VERBS, Discovery, Group, ResourceInfo, ServedVersion};

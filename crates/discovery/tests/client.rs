@@ -1,11 +1,13 @@
 //! The client half against kubesim: what `discover` reads from a live server, how it tolerates a
-//! group whose discovery answers 503, and that an unreachable server is an error.
+//! group whose discovery answers 503 (stale in aggregated discovery, so read through legacy
+//! discovery), and that an unreachable server is an error. `aggregated_and_legacy_discovery_agree` runs against the real cluster named by
+//! `KUBESIM_CONFORMANCE_KUBECONFIG` when it is set (CI runs it so against kube-apiserver 1.36).
 
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;
 
-use godwit_discovery::{Discovery, Error, discover};
+use godwit_discovery::{Discovery, Error, discover, discover_legacy};
 use godwit_kubesim::{Fault, FaultRule, Options, Profile, Running};
 use godwit_versioning::GroupResource;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -114,6 +116,38 @@ async fn discovers_built_ins_and_every_served_version_of_a_crd() {
     }
 }
 
+/// The two paths must describe a cluster identically: a backup or restore must not plan
+/// differently because the server offered aggregated discovery.
+#[tokio::test]
+async fn aggregated_and_legacy_discovery_agree() {
+    let (client, server) = match std::env::var_os("KUBESIM_CONFORMANCE_KUBECONFIG") {
+        Some(path) => {
+            let yaml = std::fs::read_to_string(path).unwrap();
+            let kubeconfig = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+            let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+                .await
+                .unwrap();
+            (kube::Client::try_from(config).unwrap(), None)
+        }
+        None => {
+            let server = start(Profile::V1_33).await;
+            (server.client().unwrap(), Some(server))
+        }
+    };
+    let (aggregated, problems) = discover(&client).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let (legacy, problems) = discover_legacy(&client).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(aggregated.groups().len() > 10, "{:?}", aggregated.groups());
+    for (left, right) in aggregated.groups().iter().zip(legacy.groups()) {
+        assert_eq!(left, right);
+    }
+    assert_eq!(aggregated, legacy);
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn a_group_answering_503_is_a_warning_not_a_failure() {
     let server = start(Profile::V1_33).await;
@@ -126,6 +160,9 @@ async fn a_group_answering_503_is_a_warning_not_a_failure() {
         method: None,
     });
 
+    // kubesim marks the group's versions `Stale` in aggregated discovery, as a real server marks
+    // an aggregated API server that does not answer; `discover` then reads legacy discovery,
+    // whose failed requests say what went wrong.
     let (discovery, problems) = discover(&client).await.unwrap();
     assert!(server.faults().injected() >= 3);
 

@@ -158,7 +158,8 @@ pub async fn run_backup(
     let engine_options = BackupOptions {
         backup_name: name.clone(),
         enable_api_group_versions: options.enable_api_group_versions,
-        // Lists: each page holds 500 objects in memory, and a few at once keep the server busy.
+        // Lists: each holds up to three pages of 500 objects, and eight at once keep the server
+        // busy.
         ..BackupOptions::default()
     };
     // A task of its own: a panic in the engine ends this job with an error, not the caller.

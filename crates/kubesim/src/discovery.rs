@@ -168,8 +168,10 @@ fn response_kind(def: &ResourceDef, group_version: Option<&(String, String)>, ki
     json!({"group": group, "version": version, "kind": kind})
 }
 
-/// Aggregated discovery: the core group alone for `/api`, the named groups for `/apis`.
-pub(crate) fn aggregated(catalog: &Catalog, core: bool) -> Value {
+/// Aggregated discovery: the core group alone for `/api`, the named groups for `/apis`. A
+/// group-version whose legacy document `stale` says always fails is marked `Stale` with no
+/// resources, as a real server marks an aggregated API server that does not answer.
+pub(crate) fn aggregated(catalog: &Catalog, core: bool, stale: impl Fn(&str) -> bool) -> Value {
     let items: Vec<Value> = catalog
         .groups()
         .iter()
@@ -179,6 +181,14 @@ pub(crate) fn aggregated(catalog: &Catalog, core: bool) -> Value {
                 .versions
                 .iter()
                 .map(|version| {
+                    let path = if group.name.is_empty() {
+                        format!("/api/{version}")
+                    } else {
+                        format!("/apis/{}/{version}", group.name)
+                    };
+                    if stale(&path) {
+                        return json!({"version": version, "resources": [], "freshness": "Stale"});
+                    }
                     let mut defs = catalog.resources_of(&group.name, version);
                     defs.sort_by(|a, b| a.plural.cmp(&b.plural));
                     let resources: Vec<Value> =

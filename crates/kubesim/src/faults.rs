@@ -156,6 +156,20 @@ impl Faults {
         }
     }
 
+    /// Whether every GET of `path` fails (a 500, 503 or dropped connection at fraction 1): what
+    /// aggregated discovery shows as a `Stale` group-version, the way a real server shows an
+    /// aggregated API server that does not answer.
+    pub(crate) fn always_fails_get(&self, path: &str) -> bool {
+        self.rules().iter().any(|rule| {
+            rule.fraction >= 1.0
+                && matches!(
+                    rule.fault,
+                    Fault::ServerError { .. } | Fault::DropConnection
+                )
+                && rule.matches("GET", path)
+        })
+    }
+
     /// Decides what happens to one request and counts it when it gets a fault.
     pub(crate) fn decide(&self, method: &str, path: &str) -> Decision {
         let rules = match self.inner.rules.read() {

@@ -371,9 +371,11 @@ async fn serve_api(shared: &Arc<Shared>, request: Request) -> Result<Response, A
             {
                 let mut response = json_response(
                     200,
-                    discovery::aggregated(&catalog, core)
-                        .to_string()
-                        .into_bytes(),
+                    discovery::aggregated(&catalog, core, |path| {
+                        shared.faults.always_fails_get(path)
+                    })
+                    .to_string()
+                    .into_bytes(),
                 );
                 response.headers_mut().insert(
                     header::CONTENT_TYPE,

@@ -6,7 +6,7 @@
 //! group names, a path split into prefix and name when it fits, and a PAX `path` record (in an
 //! entry named `<dir>/PaxHeaders.0/<file>`) when it does not.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -60,9 +60,14 @@ pub struct WriteCounts {
     pub bytes: u64,
 }
 
+/// Bytes of tar stream gathered before they go to gzip.
+const GZIP_INPUT_BUFFER: usize = 128 * 1024;
+
 /// Writes a Velero backup tarball (format 1.1.0) to `W`, one object version at a time.
 pub struct BackupWriter<W: Write> {
-    tar: tar::Builder<GzEncoder<W>>,
+    /// The buffer gives gzip large writes: tar writes each header, body and padding apart, and
+    /// every write into the encoder costs a pass over its whole output buffer.
+    tar: tar::Builder<BufWriter<GzEncoder<W>>>,
     options: WriterOptions,
     counts: WriteCounts,
 }
@@ -77,7 +82,10 @@ impl<W: Write> BackupWriter<W> {
     pub fn with_options(inner: W, options: WriterOptions) -> Result<Self, Error> {
         let level = Compression::new(options.compression_level.min(9));
         let mut writer = BackupWriter {
-            tar: tar::Builder::new(GzEncoder::new(inner, level)),
+            tar: tar::Builder::new(BufWriter::with_capacity(
+                GZIP_INPUT_BUFFER,
+                GzEncoder::new(inner, level),
+            )),
             options,
             counts: WriteCounts::default(),
         };
@@ -119,7 +127,8 @@ impl<W: Write> BackupWriter<W> {
             entry: "(end of archive)".to_owned(),
             source,
         };
-        let gzip = self.tar.into_inner().map_err(end)?;
+        let buffered = self.tar.into_inner().map_err(end)?;
+        let gzip = buffered.into_inner().map_err(|err| end(err.into_error()))?;
         let inner = gzip.finish().map_err(end)?;
         Ok((inner, self.counts))
     }

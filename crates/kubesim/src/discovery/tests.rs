@@ -60,7 +60,7 @@ fn group_list_agrees_with_the_recording_where_both_serve_a_group() {
 
 #[test]
 fn aggregated_discovery_agrees_with_the_recording() {
-    let ours = aggregated(&catalog_with_widgets(), false);
+    let ours = aggregated(&catalog_with_widgets(), false, |_| false);
     let recorded = sample("disc-apis-aggregated.body");
     assert_eq!(ours["kind"], recorded["kind"]);
     assert_eq!(ours["apiVersion"], recorded["apiVersion"]);
@@ -84,7 +84,7 @@ fn aggregated_discovery_agrees_with_the_recording() {
     ] {
         assert_eq!(find(&ours, name), find(&recorded, name), "{name}");
     }
-    let core = aggregated(&catalog_with_widgets(), true);
+    let core = aggregated(&catalog_with_widgets(), true, |_| false);
     assert_eq!(core["items"].as_array().unwrap().len(), 1);
 }
 
