@@ -942,11 +942,11 @@ impl Run {
                 )),
             );
         };
+        let body = object.object.value();
         let claims =
             group_resource.is_core() && group_resource.resource == "persistentvolumeclaims";
         if claims
-            && let Some(volume) = object
-                .object
+            && let Some(volume) = body
                 .pointer("/spec/volumeName")
                 .and_then(Value::as_str)
                 .filter(|volume| self.failed_volumes.contains(*volume))
@@ -966,11 +966,11 @@ impl Run {
         let status = self
             .restore_status
             .selects(group_resource)
-            .then(|| object.object.get("status").cloned())
+            .then(|| body.get("status").cloned())
             .flatten()
             .filter(|status| !status.is_null());
         let target_namespace = object.target_namespace.clone();
-        let restored = apply_all(group_resource, object.object, ctx);
+        let restored = apply_all(group_resource, body, ctx);
         for warning in &restored.warnings {
             self.result.warnings.add(
                 target_namespace.as_deref(),

@@ -38,7 +38,7 @@ pub use pitfalls::{
     TargetFacts, pitfalls,
 };
 pub use plan::{
-    Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
+    Compact, Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
     Unrestored,
 };
 pub use planner::{plan, resolve_deferred};

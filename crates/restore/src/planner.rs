@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::filter::{Filters, made_by_the_target, non_restorable};
 use crate::plan::{
-    Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
+    Compact, Converted, Decision, ObjectRef, Plan, PlannedNamespace, PlannedObject, PulledIn, Tier,
     Unrestored,
 };
 use crate::{Error, RestoreSpec};
@@ -75,7 +75,7 @@ pub fn plan(
         if group_resource == godwit_ordering::namespaces() {
             let namespaces = read_objects(backup, &group_resource, gr_index, &mut plan);
             for namespace in namespaces {
-                backed_up_namespaces.insert(namespace.name, namespace.object);
+                backed_up_namespaces.insert(namespace.name, namespace.object.value());
             }
             continue;
         }
@@ -94,7 +94,7 @@ pub fn plan(
         };
         if group_resource == crds() {
             for object in &tier.objects {
-                if let Some(served) = served_by_crd(&object.object) {
+                if let Some(served) = served_by_crd(&object.object.value()) {
                     restored_crds.insert(served, object.name.clone());
                 }
             }
@@ -403,7 +403,7 @@ impl TierContext<'_> {
                 }
             }
         }
-        (!self.filters.selects(&labels_of(&object.object)))
+        (!self.filters.selects(&object.object.labels()))
             .then(|| "its labels do not match the label selector".to_owned())
     }
 }
@@ -670,7 +670,7 @@ fn needs(group_resource: &GroupResource, object: &PlannedObject) -> Vec<(ObjectR
         namespace: object.namespace.clone(),
         name: object.name.clone(),
     };
-    godwit_mutators::additional_items(group_resource, &object.object)
+    godwit_mutators::additional_items(group_resource, &object.object.value())
         .into_iter()
         .map(|item| {
             (
@@ -691,13 +691,17 @@ fn legacy_version(gr_index: &GroupResourceIndex, objects: &[PlannedObject]) -> O
     if !gr_index.versions().is_empty() {
         return None;
     }
-    let api_version = objects
-        .iter()
-        .find_map(|o| o.object.get("apiVersion").and_then(Value::as_str))?;
+    let api_version = objects.iter().find_map(|o| {
+        o.object
+            .value()
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    })?;
     Some(
         api_version
             .rsplit_once('/')
-            .map_or(api_version, |(_, version)| version)
+            .map_or(api_version.as_str(), |(_, version)| version)
             .to_owned(),
     )
 }
@@ -754,7 +758,7 @@ fn read_dir_objects(
                 namespace: object.namespace,
                 target_namespace: None,
                 name: object.name,
-                object: object.object,
+                object: Compact::new(&object.object),
             }),
             Err(err) => failed.push(unreadable(err.to_string())),
         }
@@ -787,7 +791,7 @@ fn load_chosen(
     let mut done = Vec::with_capacity(loaded.len());
     for object in loaded {
         let result = match conversion {
-            Some(conversion) => conversion.convert(object.object),
+            Some(conversion) => conversion.convert(object.object.value()),
             None => Err(godwit_convert::Lossy {
                 field: "apiVersion".to_owned(),
                 reason: "no conversion is known for it".to_owned(),
@@ -795,7 +799,7 @@ fn load_chosen(
         };
         match result {
             Ok(body) => done.push(PlannedObject {
-                object: body,
+                object: Compact::new(&body),
                 namespace: object.namespace,
                 target_namespace: object.target_namespace,
                 name: object.name,
@@ -853,7 +857,7 @@ fn load_chosen_dir(
     if read_dir(gr_index).as_ref() == Some(&chosen_dir) {
         return kept;
     }
-    let mut by_key: BTreeMap<(Option<String>, String), Value> =
+    let mut by_key: BTreeMap<(Option<String>, String), Compact> =
         read_dir_objects(backup, group_resource, &chosen_dir, failed)
             .into_iter()
             .map(|o| ((o.namespace, o.name), o.object))

@@ -47,7 +47,7 @@ fn tier(group_resource: &str, count: usize) -> Tier {
                 namespace: Some("shop".into()),
                 target_namespace: Some("shop".into()),
                 name: format!("o{i}"),
-                object: json!({}),
+                object: json!({}).into(),
             })
             .collect(),
     }

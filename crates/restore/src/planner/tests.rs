@@ -192,9 +192,9 @@ fn section_4_cases_a_to_d() {
         assert_eq!(dir, expected_dir);
         // The objects are read from that folder: their body says which version they were.
         for object in &tier(&plan, &gr).objects {
-            assert_eq!(object.object["spec"]["atVersion"], json!(version));
+            assert_eq!(object.object.value()["spec"]["atVersion"], json!(version));
             assert!(
-                object.object["apiVersion"]
+                object.object.value()["apiVersion"]
                     .as_str()
                     .unwrap()
                     .ends_with(&format!("/{version}"))
@@ -291,7 +291,10 @@ fn groups_of_crds_in_the_backup_are_decided_after_the_crds_exist() {
         ("v2beta2", Rule::CommonNonPreferred)
     );
     let objects = &tier(&plan, "rockbands.case-d.example.io").objects;
-    assert_eq!(objects[0].object["spec"]["atVersion"], json!("v2beta2"));
+    assert_eq!(
+        objects[0].object.value()["spec"]["atVersion"],
+        json!("v2beta2")
+    );
 
     // Still not served after the CRDs: every object fails.
     spec.enable_api_group_versions = true;
@@ -824,8 +827,11 @@ fn a_version_the_target_stopped_serving_is_converted_and_the_plan_says_so() {
         let objects = &tier(&plan, "cronjobs.batch").objects;
         assert_eq!(objects.len(), 2);
         for object in objects {
-            assert_eq!(object.object["apiVersion"], json!("batch/v1"));
-            assert_eq!(object.object["spec"]["schedule"], json!("0 3 * * *"));
+            assert_eq!(object.object.value()["apiVersion"], json!("batch/v1"));
+            assert_eq!(
+                object.object.value()["spec"]["schedule"],
+                json!("0 3 * * *")
+            );
         }
         assert!(plan.failed.is_empty(), "{:?}", plan.failed);
     }
@@ -891,7 +897,7 @@ fn an_ingress_held_in_both_old_groups_is_restored_once() {
     );
     let new = tier(&plan, "ingresses.networking.k8s.io");
     assert_eq!(new.objects.len(), 1);
-    let body = &new.objects[0].object;
+    let body = &new.objects[0].object.value();
     assert_eq!(body["apiVersion"], json!("networking.k8s.io/v1"));
     assert_eq!(
         body["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"],
