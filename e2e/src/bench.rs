@@ -298,6 +298,9 @@ pub struct ChildReport {
     /// A restore's objects skipped (already there, or left out by a restore action).
     #[serde(default)]
     pub skipped: u64,
+    /// Seconds a restore took to unpack the tarball before it started (not in `seconds`).
+    #[serde(default)]
+    pub unpack_seconds: f64,
 }
 
 /// This process's peak resident memory in KiB, from `/proc/self/status`.
@@ -362,6 +365,7 @@ pub async fn child_backup(
         peak_rss_kib: peak_rss_kib(),
         phase: format!("{:?}", outcome.phase),
         skipped: 0,
+        unpack_seconds: 0.0,
     })
 }
 
@@ -376,11 +380,13 @@ pub async fn child_restore(
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let file = std::fs::File::open(tarball)
         .with_context(|| format!("cannot open {}", tarball.display()))?;
-    let backup = godwit_tarball::extract(
+    let unpacking = Instant::now();
+    let backup = godwit_tarball::unpack(
         file,
         &dir.path().join("backup"),
         &godwit_tarball::Limits::default(),
     )?;
+    let unpack_seconds = unpacking.elapsed().as_secs_f64();
     let namespaces = godwit_versioning::GroupResource::new("", "namespaces");
     let mut mapping = std::collections::BTreeMap::new();
     if let Some(index) = backup.index().group_resource(&namespaces)
@@ -416,6 +422,7 @@ pub async fn child_restore(
         peak_rss_kib: peak_rss_kib(),
         phase: format!("{:?}", result.phase),
         skipped: u64::try_from(result.counts.skipped).unwrap_or(u64::MAX),
+        unpack_seconds,
     })
 }
 
@@ -461,6 +468,8 @@ pub struct BenchRow {
     pub one_at_a_time_per_second: f64,
     /// Peak RSS of the restore process, MiB.
     pub restore_peak_rss_mib: f64,
+    /// Seconds the restore took to unpack the tarball before it started (not in its rate).
+    pub restore_unpack_seconds: f64,
     /// Objects per second, a bare client's paged lists.
     pub raw_list_per_second: f64,
     /// Objects per second, godwit's backup.
@@ -524,6 +533,7 @@ pub async fn measure(
         restore_per_second: fast.objects as f64 / fast.seconds,
         one_at_a_time_per_second: slow.objects as f64 / slow.seconds,
         restore_peak_rss_mib: fast.peak_rss_kib as f64 / 1024.0,
+        restore_unpack_seconds: fast.unpack_seconds,
         raw_list_per_second,
         backup_per_second: backup.objects as f64 / backup.seconds,
         backup_peak_rss_mib: backup.peak_rss_kib as f64 / 1024.0,

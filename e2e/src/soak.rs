@@ -261,7 +261,7 @@ pub async fn run(
     );
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let file = std::fs::File::open(&faulty_tarball)?;
-    let extracted = godwit_tarball::extract(
+    let extracted = godwit_tarball::unpack(
         file,
         &dir.path().join("backup"),
         &godwit_tarball::Limits::default(),

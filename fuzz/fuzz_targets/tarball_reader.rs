@@ -68,6 +68,11 @@ fuzz_target!(|data: &[u8]| {
     let extracted = godwit_tarball::extract(gzipped.as_slice(), &dest, &LIMITS);
     check_nothing_outside(parent.path(), &dest);
     check_only_plain_files(&dest);
+    let packed_parent = tempfile::tempdir().expect("temporary folder");
+    let packed_dest = packed_parent.path().join("dest");
+    let unpacked = godwit_tarball::unpack(gzipped.as_slice(), &packed_dest, &LIMITS);
+    check_nothing_outside(packed_parent.path(), &packed_dest);
+    check_only_plain_files(&packed_dest);
 
     let Ok(extracted) = extracted else {
         return;
@@ -76,15 +81,20 @@ fuzz_target!(|data: &[u8]| {
     let listed = listed.expect("extract accepted an archive list refused");
     assert_eq!(*extracted.index(), listed);
     assert!(!duplicate_streamed, "extract accepted an object twice");
+    // `unpack` makes the same checks and writes one file, so it accepts what `extract` accepts.
+    let unpacked = unpacked.expect("unpack refused an archive extract accepted");
+    assert_eq!(*unpacked.index(), listed);
     let mut read_back = 0;
     for (group_resource, index) in &listed.group_resources {
         for (dir, counts) in &index.dirs {
             let mut found = 0;
+            let mut in_order = Vec::new();
             for object in extracted
                 .objects(group_resource, dir)
                 .expect("a folder of the index")
             {
                 let object = object.expect("an extracted object reads back");
+                in_order.push(object.clone());
                 let key = (
                     group_resource.clone(),
                     dir.clone(),
@@ -103,6 +113,12 @@ fuzz_target!(|data: &[u8]| {
                 counts.total(),
                 "objects of {group_resource} in {dir}"
             );
+            let packed: Vec<_> = unpacked
+                .objects(group_resource, dir)
+                .expect("a folder of the index")
+                .map(|object| object.expect("an unpacked object reads back"))
+                .collect();
+            assert_eq!(packed, in_order, "unpacked objects of {group_resource} in {dir}");
             read_back += found;
         }
     }

@@ -428,7 +428,8 @@ pub async fn run_restore(
     Ok(report)
 }
 
-/// Downloads a backup's tarball into `workdir` and extracts it there (checking every entry).
+/// Downloads a backup's tarball into `workdir` and unpacks its objects there (checking every
+/// entry; one file of objects, not one file each, see `godwit_tarball::unpack`).
 pub async fn download_and_extract(
     store: &BackupStore,
     backup_name: &str,
@@ -443,7 +444,7 @@ pub async fn download_and_extract(
     tokio::task::spawn_blocking(move || -> anyhow::Result<godwit_tarball::ExtractedBackup> {
         let file = std::fs::File::open(&tarball)
             .with_context(|| format!("cannot open {}", tarball.display()))?;
-        let extracted = godwit_tarball::extract(
+        let extracted = godwit_tarball::unpack(
             std::io::BufReader::new(file),
             &destination,
             &godwit_tarball::Limits::default(),

@@ -19,5 +19,6 @@ pub use layout::{
 };
 pub use reader::{
     BackupObject, ExtractedBackup, Limits, Objects, StreamedObject, extract, for_each_object, list,
+    unpack,
 };
 pub use writer::{BackupWriter, WriteCounts, WriterOptions};

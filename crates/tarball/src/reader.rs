@@ -11,10 +11,12 @@
 //! 0.17 s, `extract` 3-5 s (creating 40,000 files dominates), reading all objects back 0.38 s.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use tar::EntryType;
@@ -122,14 +124,96 @@ pub fn extract<R: Read>(
     Ok(ExtractedBackup {
         root: dest_dir.to_path_buf(),
         index,
+        pack: None,
     })
 }
 
-/// A backup extracted to disk by [`extract`]: its index, and its objects read back lazily.
+/// The file [`unpack`] writes every object into.
+const PACK_FILE: &str = "objects.pack";
+
+/// Reads a gzip-compressed backup tarball, checking every entry as [`extract`] does, and writes
+/// every object file one after another into one file in `dest_dir` (which must be new or
+/// empty), keeping in memory where each starts (about 100 bytes per object file). For readers
+/// that only go through [`ExtractedBackup::objects`], such as a restore: making one file per
+/// object costs far more than the objects' bytes (20,000 small files took six seconds of kernel
+/// time on an ext4 disk here, one file a tenth of a second). The objects come back exactly as
+/// [`extract`]'s do, in the same order. A path that appears twice is an error, as in [`extract`].
+pub fn unpack<R: Read>(
+    reader: R,
+    dest_dir: &Path,
+    limits: &Limits,
+) -> Result<ExtractedBackup, Error> {
+    prepare_destination(dest_dir)?;
+    let path = dest_dir.join(PACK_FILE);
+    let failed = |source| Error::Extract {
+        entry: "(object pack)".to_owned(),
+        path: path.clone(),
+        source,
+    };
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(failed)?;
+    let mut out = io::BufWriter::new(file);
+    let mut entries: BTreeMap<PackKey, (u64, usize)> = BTreeMap::new();
+    let mut offset = 0u64;
+    let index = scan_objects(reader, limits, |object, data| {
+        let key = PackKey {
+            group_resource: object.group_resource.to_string(),
+            dir: object.dir.dir_name(),
+            namespace: object.namespace.clone(),
+            file: format!("{}.json", object.name),
+        };
+        if entries.insert(key, (offset, data.len())).is_some() {
+            return Err(Error::Conflict {
+                entry: object.path.clone(),
+                why: "the same path appears twice".to_owned(),
+            });
+        }
+        io::Write::write_all(&mut out, data).map_err(|source| Error::Extract {
+            entry: object.path.clone(),
+            path: path.clone(),
+            source,
+        })?;
+        offset += data.len() as u64;
+        Ok(())
+    })?;
+    io::Write::flush(&mut out).map_err(failed)?;
+    Ok(ExtractedBackup {
+        root: dest_dir.to_path_buf(),
+        index,
+        pack: Some(Arc::new(Pack { path, entries })),
+    })
+}
+
+/// Where [`unpack`] put each object file.
+#[derive(Debug)]
+struct Pack {
+    path: PathBuf,
+    entries: BTreeMap<PackKey, (u64, usize)>,
+}
+
+/// One object file of a pack: namespace, file name, offset and length.
+type PackedFile = (Option<String>, String, u64, usize);
+
+/// An object file's place in the layout; the order is the order [`Objects`] yields them in
+/// (cluster-scoped first, then namespaces by name, then file names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct PackKey {
+    group_resource: String,
+    dir: String,
+    namespace: Option<String>,
+    file: String,
+}
+
+/// A backup extracted to disk by [`extract`] (or packed by [`unpack`]): its index, and its
+/// objects read back lazily.
 #[derive(Debug, Clone)]
 pub struct ExtractedBackup {
     root: PathBuf,
     index: BackupIndex,
+    pack: Option<Arc<Pack>>,
 }
 
 impl ExtractedBackup {
@@ -158,6 +242,9 @@ impl ExtractedBackup {
             return Err(Error::NotInBackup {
                 what: format!("{group_resource} in folder {dir}"),
             });
+        }
+        if let Some(pack) = &self.pack {
+            return Objects::packed(pack, &group_resource.to_string(), &dir.dir_name());
         }
         let mut base = self.root.join(crate::layout::RESOURCES_DIR);
         base.push(group_resource.to_string());
@@ -191,9 +278,36 @@ pub struct Objects {
     /// Scopes still to list: `None` is `cluster/`, `Some(ns)` is `namespaces/<ns>/`.
     scopes: std::vec::IntoIter<Option<String>>,
     current: Option<(Option<String>, std::vec::IntoIter<String>)>,
+    /// For an unpacked backup: the pack, and the files still to read from it.
+    packed: Option<(fs::File, std::vec::IntoIter<PackedFile>)>,
 }
 
 impl Objects {
+    fn packed(pack: &Pack, group_resource: &str, dir: &str) -> Result<Self, Error> {
+        let file = fs::File::open(&pack.path).map_err(|err| Error::ReadObject {
+            path: pack.path.clone(),
+            why: err.to_string(),
+        })?;
+        let start = PackKey {
+            group_resource: group_resource.to_owned(),
+            dir: dir.to_owned(),
+            namespace: None,
+            file: String::new(),
+        };
+        let files: Vec<PackedFile> = pack
+            .entries
+            .range(start..)
+            .take_while(|(key, _)| key.group_resource == group_resource && key.dir == dir)
+            .map(|(key, (offset, len))| (key.namespace.clone(), key.file.clone(), *offset, *len))
+            .collect();
+        Ok(Objects {
+            base: pack.path.clone(),
+            scopes: Vec::new().into_iter(),
+            current: None,
+            packed: Some((file, files.into_iter())),
+        })
+    }
+
     fn new(base: PathBuf) -> Result<Self, Error> {
         let mut scopes = Vec::new();
         if base.join(crate::layout::CLUSTER_DIR).is_dir() {
@@ -207,6 +321,44 @@ impl Objects {
             base,
             scopes: scopes.into_iter(),
             current: None,
+            packed: None,
+        })
+    }
+
+    fn read_packed(
+        &mut self,
+        namespace: Option<String>,
+        file: String,
+        offset: u64,
+        len: usize,
+    ) -> Result<BackupObject, Error> {
+        use std::io::Seek as _;
+        let path = match &namespace {
+            None => format!("{}/{file}", crate::layout::CLUSTER_DIR),
+            Some(namespace) => format!("{}/{namespace}/{file}", crate::layout::NAMESPACES_DIR),
+        };
+        let failed = |why: String| Error::ReadObject {
+            path: self.base.join(&path),
+            why,
+        };
+        let Some((pack, _)) = &mut self.packed else {
+            return Err(failed("the backup is not packed".to_owned()));
+        };
+        let mut raw = vec![0; len];
+        pack.seek(io::SeekFrom::Start(offset))
+            .and_then(|_| pack.read_exact(&mut raw))
+            .map_err(|err| failed(err.to_string()))?;
+        let name = file
+            .strip_suffix(".json")
+            .ok_or_else(|| failed("the file name does not end in .json".to_owned()))?
+            .to_owned();
+        let object: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|err| failed(err.to_string()))?;
+        Ok(BackupObject {
+            namespace,
+            name,
+            object,
+            raw,
         })
     }
 
@@ -246,6 +398,10 @@ impl Iterator for Objects {
     type Item = Result<BackupObject, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some((_, files)) = &mut self.packed {
+            let (namespace, file, offset, len) = files.next()?;
+            return Some(self.read_packed(namespace, file, offset, len));
+        }
         loop {
             if let Some((namespace, files)) = &mut self.current
                 && let Some(file) = files.next()

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{BOMB_ENTRY_BYTES, RawTar, all_fixtures, gunzip, raw_header};
-use godwit_tarball::{Error, Limits, extract, list};
+use godwit_tarball::{Error, Limits, extract, list, unpack};
 
 const FIXTURE_DIR: &str = "tarballs";
 
@@ -37,8 +37,8 @@ fn fixtures_are_current() {
     }
 }
 
-/// Reads `bytes` with `limits` through both `list` and `extract`; both must fail with an error
-/// whose message holds every fragment, and `extract` must write nothing outside its folder.
+/// Reads `bytes` with `limits` through `list`, `extract` and `unpack`; all must fail with an
+/// error whose message holds every fragment, and neither writer may write outside its folder.
 fn check(bytes: &[u8], limits: &Limits, fragments: &[&str]) {
     let listed = list(bytes, limits)
         .expect_err("list must refuse it")
@@ -48,16 +48,24 @@ fn check(bytes: &[u8], limits: &Limits, fragments: &[&str]) {
     let extracted = extract(bytes, &dest, limits)
         .expect_err("extract must refuse it")
         .to_string();
-    for message in [&listed, &extracted] {
+    let unpacked = unpack(bytes, &outer.path().join("packed"), limits)
+        .expect_err("unpack must refuse it")
+        .to_string();
+    for message in [&listed, &extracted, &unpacked] {
         for fragment in fragments {
             assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
         }
     }
-    let outside: Vec<_> = std::fs::read_dir(outer.path())
+    let mut outside: Vec<_> = std::fs::read_dir(outer.path())
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
-    assert_eq!(outside, vec!["backup"], "nothing written beside the folder");
+    outside.sort();
+    assert_eq!(
+        outside,
+        vec!["backup", "packed"],
+        "nothing written beside the folders"
+    );
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -411,4 +419,10 @@ fn extract_refuses_the_same_path_twice_which_list_cannot_see() {
     );
     let kept = std::fs::read(dir.path().join("x/resources/pods/cluster/a.json")).unwrap();
     assert_eq!(kept, b"{\"n\":1}", "the first copy is not overwritten");
+    let err = unpack(bytes.as_slice(), &dir.path().join("y"), &Limits::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "entry \"resources/pods/cluster/a.json\" in the backup tarball conflicts with an earlier \
+         entry: the same path appears twice"
+    );
 }

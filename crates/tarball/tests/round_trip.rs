@@ -1,11 +1,12 @@
 //! Round trip: any set of objects written in several versions reads back byte for byte, from
-//! every folder, through both `list` and `extract`.
+//! every folder, through both `list` and `extract`; `unpack` reads back the same objects in the
+//! same order.
 
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
-use godwit_tarball::{BackupWriter, Item, Limits, VersionDir, extract, list};
+use godwit_tarball::{BackupWriter, Item, Limits, VersionDir, extract, list, unpack};
 use godwit_versioning::GroupResource;
 use proptest::prelude::*;
 use serde_json::json;
@@ -96,7 +97,9 @@ proptest! {
         let listed = list(tarball.as_slice(), &Limits::default()).unwrap();
         let dest = tempfile::tempdir().unwrap();
         let extracted = extract(tarball.as_slice(), &dest.path().join("backup"), &Limits::default()).unwrap();
+        let unpacked = unpack(tarball.as_slice(), &dest.path().join("packed"), &Limits::default()).unwrap();
         prop_assert_eq!(extracted.index(), &listed);
+        prop_assert_eq!(unpacked.index(), &listed);
         prop_assert_eq!(listed.object_files, files as u64);
         prop_assert_eq!(listed.format_version.as_deref(), Some("1.1.0"));
 
@@ -108,12 +111,16 @@ proptest! {
                 seen_dirs += 1;
                 let want = &expected[&(group_resource.clone(), dir.clone())];
                 let mut got = BTreeMap::new();
+                let mut in_order = Vec::new();
                 for object in extracted.objects(group_resource, dir).unwrap() {
                     let object = object.unwrap();
                     prop_assert_eq!(&object.object, &serde_json::from_slice::<serde_json::Value>(&object.raw).unwrap());
+                    in_order.push(object.clone());
                     got.insert((object.namespace, object.name), object.raw);
                 }
                 prop_assert_eq!(&got, want);
+                let packed: Vec<_> = unpacked.objects(group_resource, dir).unwrap().map(Result::unwrap).collect();
+                prop_assert_eq!(&packed, &in_order);
             }
         }
         prop_assert_eq!(seen_dirs, expected.len());
