@@ -167,6 +167,14 @@ impl Compact {
         Compact(value.to_string().into_boxed_str())
     }
 
+    /// Keeps JSON text that `value` was parsed from, as it is (no second serialization).
+    pub fn from_parsed(text: Vec<u8>, value: &Value) -> Self {
+        match String::from_utf8(text) {
+            Ok(text) => Compact(text.into_boxed_str()),
+            Err(_) => Compact::new(value),
+        }
+    }
+
     /// The value, parsed again (`Null` when empty).
     pub fn value(&self) -> Value {
         // The text was written by `serde_json` from a `Value`, so it parses.

@@ -758,7 +758,7 @@ fn read_dir_objects(
                 namespace: object.namespace,
                 target_namespace: None,
                 name: object.name,
-                object: Compact::new(&object.object),
+                object: Compact::from_parsed(object.raw, &object.object),
             }),
             Err(err) => failed.push(unreadable(err.to_string())),
         }
