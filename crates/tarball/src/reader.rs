@@ -348,18 +348,7 @@ impl Objects {
         pack.seek(io::SeekFrom::Start(offset))
             .and_then(|_| pack.read_exact(&mut raw))
             .map_err(|err| failed(err.to_string()))?;
-        let name = file
-            .strip_suffix(".json")
-            .ok_or_else(|| failed("the file name does not end in .json".to_owned()))?
-            .to_owned();
-        let object: serde_json::Value =
-            serde_json::from_slice(&raw).map_err(|err| failed(err.to_string()))?;
-        Ok(BackupObject {
-            namespace,
-            name,
-            object,
-            raw,
-        })
+        backup_object(namespace, &file, raw).map_err(failed)
     }
 
     fn scope_dir(&self, namespace: Option<&str>) -> PathBuf {
@@ -378,20 +367,31 @@ impl Objects {
             path: path.clone(),
             why,
         };
-        let name = file
-            .strip_suffix(".json")
-            .ok_or_else(|| failed("the file name does not end in .json".to_owned()))?
-            .to_owned();
+        if !file.ends_with(".json") {
+            return Err(failed("the file name does not end in .json".to_owned()));
+        }
         let raw = fs::read(&path).map_err(|err| failed(err.to_string()))?;
-        let object: serde_json::Value =
-            serde_json::from_slice(&raw).map_err(|err| failed(err.to_string()))?;
-        Ok(BackupObject {
-            namespace,
-            name,
-            object,
-            raw,
-        })
+        backup_object(namespace, &file, raw).map_err(failed)
     }
+}
+
+/// An object from its file name (`<name>.json`) and bytes; `Err` says what is wrong.
+fn backup_object(
+    namespace: Option<String>,
+    file: &str,
+    raw: Vec<u8>,
+) -> Result<BackupObject, String> {
+    let name = file
+        .strip_suffix(".json")
+        .ok_or_else(|| "the file name does not end in .json".to_owned())?
+        .to_owned();
+    let object: serde_json::Value = serde_json::from_slice(&raw).map_err(|err| err.to_string())?;
+    Ok(BackupObject {
+        namespace,
+        name,
+        object,
+        raw,
+    })
 }
 
 impl Iterator for Objects {
