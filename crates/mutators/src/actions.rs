@@ -35,6 +35,7 @@ pub struct Item<'a> {
     pub group_resource: &'a GroupResource,
     /// The object exactly as it is in the backup, before any action (Velero's
     /// `ItemFromBackup`): its `status` and original namespace and name are still there.
+    /// `null` for an action whose [`Action::reads_backed_up`] is false.
     pub backed_up: &'a Value,
 }
 
@@ -155,6 +156,20 @@ impl Action {
         matches!(
             self,
             Action::DropPvcAnnotations | Action::ResetPodScheduling | Action::AddPodClaims
+        )
+    }
+
+    /// Whether the action reads [`Item::backed_up`]; the others see `null` there, so the
+    /// pipeline copies an object before the actions only when one of them reads the copy.
+    pub fn reads_backed_up(self) -> bool {
+        matches!(
+            self,
+            Action::SkipFinishedPod
+                | Action::SkipFinishedJob
+                | Action::RenamePv
+                | Action::DropPvcAnnotations
+                | Action::MapSelectedNode
+                | Action::AddPodClaims
         )
     }
 

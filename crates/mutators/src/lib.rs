@@ -40,7 +40,7 @@ pub use actions::restore_labels::label_value;
 pub use actions::{Action, Item};
 pub use context::{RestoreContext, UuidSource};
 pub use outcome::{AdditionalItem, Decision, Outcome};
-pub use pipeline::{RenamedPv, Restored, Skip, additional_items, apply_all};
+pub use pipeline::{RenamedPv, Restored, Skip, additional_items, apply_all, asks_for_items};
 pub use plugin_config::{
     CHANGE_IMAGE_NAME, CHANGE_PVC_NODE_SELECTOR, CHANGE_STORAGE_CLASS, ImageNameMapping, ImageRule,
     NameMapping, PLUGIN_CONFIG_LABEL, PluginConfigs, RESTORE_ITEM_ACTION,

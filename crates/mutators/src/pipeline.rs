@@ -49,21 +49,36 @@ pub struct RenamedPv {
 /// change it. They depend on the backed-up object alone, so the planner can pull them in before
 /// anything is restored.
 pub fn additional_items(group_resource: &GroupResource, object: &Value) -> Vec<AdditionalItem> {
-    if !Action::ORDER
-        .iter()
-        .any(|action| action.asks_for_items() && action.applies_to(group_resource))
-    {
+    if !asks_for_items(group_resource) {
         return Vec::new();
     }
     apply_all(group_resource, object.clone(), &RestoreContext::default()).additional_items
+}
+
+/// Whether restoring objects of `group_resource` can ask for other objects at all: when not,
+/// [`additional_items`] is empty for every one of them and their bodies need not be read.
+pub fn asks_for_items(group_resource: &GroupResource) -> bool {
+    Action::ORDER
+        .iter()
+        .any(|action| action.asks_for_items() && action.applies_to(group_resource))
 }
 
 /// Runs the actions that apply to `group_resource` on `object`, in [`Action::ORDER`]. A skip
 /// stops the run; the additional items and warnings gathered so far are still returned (Velero
 /// has restored such items by then too). Never fails: every problem is a warning.
 pub fn apply_all(group_resource: &GroupResource, object: Value, ctx: &RestoreContext) -> Restored {
-    let backed_up = object;
-    let mut object = backed_up.clone();
+    static NOT_READ: Value = Value::Null;
+    let mut object = object;
+    // The untouched copy costs a deep clone per object: made only when an action reads it.
+    let original = Action::ORDER
+        .iter()
+        .any(|action| action.reads_backed_up() && action.applies_to(group_resource))
+        .then(|| object.clone());
+    let backed_up = original.as_ref().unwrap_or(&NOT_READ);
+    let volumes = group_resource.is_core() && group_resource.resource == "persistentvolumes";
+    let original_name = volumes
+        .then(|| get_str(&object, &["metadata", "name"]).map(str::to_owned))
+        .flatten();
     let mut restored = Restored {
         object: Value::Null,
         skipped: None,
@@ -71,7 +86,7 @@ pub fn apply_all(group_resource: &GroupResource, object: Value, ctx: &RestoreCon
         warnings: Vec::new(),
         renamed_pv: None,
     };
-    if !backed_up.is_object() {
+    if !object.is_object() {
         restored.warnings.push(Problem::UnexpectedType {
             object: group_resource.to_string(),
             field: "the object".to_owned(),
@@ -82,7 +97,7 @@ pub fn apply_all(group_resource: &GroupResource, object: Value, ctx: &RestoreCon
     }
     let item = Item {
         group_resource,
-        backed_up: &backed_up,
+        backed_up,
     };
     for action in Action::ORDER {
         if !action.applies_to(group_resource) {
@@ -103,17 +118,14 @@ pub fn apply_all(group_resource: &GroupResource, object: Value, ctx: &RestoreCon
             break;
         }
     }
-    if group_resource.is_core() && group_resource.resource == "persistentvolumes" {
-        let before = get_str(&backed_up, &["metadata", "name"]);
-        let after = get_str(&object, &["metadata", "name"]);
-        if let (Some(before), Some(after)) = (before, after)
-            && before != after
-        {
-            restored.renamed_pv = Some(RenamedPv {
-                original_name: before.to_owned(),
-                new_name: after.to_owned(),
-            });
-        }
+    if let Some(before) = original_name
+        && let Some(after) = get_str(&object, &["metadata", "name"])
+        && before != after
+    {
+        restored.renamed_pv = Some(RenamedPv {
+            original_name: before,
+            new_name: after.to_owned(),
+        });
     }
     restored.object = object;
     restored

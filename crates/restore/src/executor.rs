@@ -1022,6 +1022,10 @@ impl Run {
                 .or_default()
                 .insert(name.clone());
         }
+        let collection = kube::core::Request::new(<DynamicObject as kube::Resource>::url_path(
+            resource,
+            target_namespace.as_deref(),
+        ));
         let api: Api<DynamicObject> = match &target_namespace {
             Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, resource),
             None => Api::all_with(self.client.clone(), resource),
@@ -1037,6 +1041,8 @@ impl Run {
                 status,
             },
             Target {
+                client: self.client.clone(),
+                collection,
                 api,
                 group: group_resource.group.clone(),
                 served: Arc::clone(&state.served),
@@ -1107,6 +1113,9 @@ impl Run {
 
 /// Where one object is written.
 struct Target {
+    client: kube::Client,
+    /// The create request's path (the collection), built once per object.
+    collection: kube::core::Request,
     api: Api<DynamicObject>,
     /// The API group of its tier.
     group: String,
@@ -1217,21 +1226,26 @@ async fn create_one(
         error: Some(error),
         ..Done::new(Outcome::Failed)
     };
-    let body: DynamicObject = match serde_json::from_value(job.body.clone()) {
-        Ok(body) => body,
-        Err(err) => {
-            return failed(format!(
-                "the object is not a valid Kubernetes object: {err}"
-            ));
-        }
+    // The body goes out as it is; the API server judges it and names what is wrong. The
+    // answer is read only when the managedFields patch needs it.
+    let request = serde_json::to_vec(&job.body)
+        .map_err(|err| err.to_string())
+        .and_then(|body| {
+            target
+                .collection
+                .create(&post_params(), body)
+                .map_err(|err| err.to_string())
+        });
+    let request = match request {
+        Ok(request) => request,
+        Err(err) => return failed(format!("cannot build the create request: {err}")),
     };
-    let params = post_params();
-    match api.create(&params, &body).await {
+    match target.client.request_text(request).await {
         Ok(created) => {
-            let mut warnings: Vec<String> = carry_managed_fields(target, job, created)
-                .await
-                .into_iter()
-                .collect();
+            let mut warnings: Vec<String> = Vec::new();
+            if carries_managed_fields(&job.managed_fields) {
+                warnings.extend(carry_managed_fields(target, job, &created).await);
+            }
             if let Some(status) = &job.status {
                 warnings.extend(restore_status(target, job, status).await);
             }
@@ -1333,17 +1347,21 @@ async fn create_one(
     }
 }
 
+/// Whether the backed-up `managedFields` may need a patch after the create: only `Apply`
+/// entries are carried over (see [`restored_managed_fields`], which decides).
+fn carries_managed_fields(backed_up: &[Value]) -> bool {
+    backed_up
+        .iter()
+        .any(|entry| entry.get("operation").and_then(Value::as_str) == Some("Apply"))
+}
+
 /// How many times the managedFields patch is tried again when the object changed meanwhile.
 const MANAGED_FIELDS_ATTEMPTS: usize = 4;
 
 /// Puts the backed-up `managedFields` back on a just-created object (see
 /// [`restored_managed_fields`]); a warning when that fails (the object itself is restored).
-async fn carry_managed_fields(
-    target: &Target,
-    job: &Job,
-    created: DynamicObject,
-) -> Option<String> {
-    let mut live = serde_json::to_value(&created).ok()?;
+async fn carry_managed_fields(target: &Target, job: &Job, created: &str) -> Option<String> {
+    let mut live: Value = serde_json::from_str(created).ok()?;
     let mut last_error = String::new();
     for _ in 0..MANAGED_FIELDS_ATTEMPTS {
         let entries =

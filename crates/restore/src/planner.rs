@@ -403,7 +403,7 @@ impl TierContext<'_> {
                 }
             }
         }
-        (!self.filters.selects(&object.object.labels()))
+        (self.filters.has_selector() && !self.filters.selects(&object.object.labels()))
             .then(|| "its labels do not match the label selector".to_owned())
     }
 }
@@ -665,6 +665,9 @@ fn positions(order: &[godwit_ordering::Ordered]) -> BTreeMap<GroupResource, Posi
 
 /// What one planned object needs restored with it, each with the object that needs it.
 fn needs(group_resource: &GroupResource, object: &PlannedObject) -> Vec<(ObjectRef, ObjectRef)> {
+    if !godwit_mutators::asks_for_items(group_resource) {
+        return Vec::new();
+    }
     let needed_by = ObjectRef {
         group_resource: group_resource.clone(),
         namespace: object.namespace.clone(),

@@ -55,7 +55,23 @@ fn run_on(action: Action, group_resource: &str, backed_up: Value, ctx: &RestoreC
         backed_up: &backed_up,
     };
     let outcome = action.apply(&mut object, &item, ctx);
-    json!({ "object": object, "outcome": outcome })
+    let result = json!({ "object": object, "outcome": outcome });
+    if !action.reads_backed_up() {
+        // The pipeline gives such an action `null` for the backed-up object.
+        let mut blind = backed_up.clone();
+        let item = Item {
+            group_resource: &gr,
+            backed_up: &Value::Null,
+        };
+        let outcome = action.apply(&mut blind, &item, ctx);
+        assert_eq!(
+            json!({ "object": blind, "outcome": outcome }),
+            result,
+            "{} reads the backed-up object: list it in Action::reads_backed_up",
+            action.name()
+        );
+    }
+    result
 }
 
 /// Runs one action on a fixture.
