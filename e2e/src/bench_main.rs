@@ -126,9 +126,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     // Each measurement gets a fresh cluster: what earlier ones left would slow lists down.
     let mut round = 0;
     for in_flight in &args.in_flight {
-        for workload in [
-            bench::config_maps("bench", args.objects),
-            bench::applications("bench", args.namespaces),
+        for (workload, again) in [
+            (
+                bench::config_maps("bench", args.objects),
+                bench::config_maps("again", args.objects),
+            ),
+            (
+                bench::applications("bench", args.namespaces),
+                bench::applications("again", args.namespaces),
+            ),
         ] {
             round += 1;
             if let Some(kubesim) = &args.kubesim {
@@ -137,7 +143,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                 let (mut child, kubeconfig) =
                     godwit_e2e::clusters::start_kubesim(kubesim, "1.33", "bench", &dir).await?;
                 let measured =
-                    bench::measure("sim", &kubeconfig, &workload, *in_flight, &dir).await;
+                    bench::measure("sim", &kubeconfig, &workload, &again, *in_flight, &dir).await;
                 let _ = child.kill().await;
                 rows.push(measured?);
             }
@@ -145,8 +151,15 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
                 let dir = work.join(format!("envtest-{round}"));
                 let plane = godwit_e2e::envtest::start(assets, &dir, "bench", false).await?;
                 let name = format!("envtest {}", plane.version);
-                let measured =
-                    bench::measure(&name, &plane.kubeconfig, &workload, *in_flight, &dir).await;
+                let measured = bench::measure(
+                    &name,
+                    &plane.kubeconfig,
+                    &workload,
+                    &again,
+                    *in_flight,
+                    &dir,
+                )
+                .await;
                 plane.stop().await;
                 rows.push(measured?);
             }
