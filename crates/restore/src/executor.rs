@@ -822,24 +822,20 @@ impl Run {
                 });
             }
         }
-        waiting.sort_by_key(|group| group.stage);
+        let mut waiting = Waiting::new(waiting);
 
         let policy = self.spec.existing_resource_policy;
         let restore_label: Arc<str> = Arc::from(label_value(&self.spec.restore_name));
         let concurrency = self.options.concurrency.max(1);
         let mut ready: VecDeque<(usize, PlannedObject)> = VecDeque::new();
         let mut in_flight = futures::stream::FuturesUnordered::new();
-        let mut released = true;
+        // What finished since the last look: only those namespaces' waiting groups can start.
+        let mut emptied = Emptied::All;
         loop {
-            if released {
-                released = false;
-                let (now, later): (Vec<Group>, Vec<Group>) = std::mem::take(&mut waiting)
-                    .into_iter()
-                    .partition(|group| remaining.allows(group));
-                waiting = later;
-                for group in now {
-                    ready.extend(group.objects.into_iter().map(|object| (group.tier, object)));
-                }
+            match std::mem::take(&mut emptied) {
+                Emptied::Nothing => {}
+                Emptied::All => waiting.release_all(&remaining, &mut ready),
+                Emptied::Scopes(scopes) => waiting.release(&scopes, &remaining, &mut ready),
             }
             while in_flight.len() < concurrency {
                 let Some((tier, object)) = ready.pop_front() else {
@@ -864,22 +860,24 @@ impl Run {
                     }
                     Prepared::Finished(reference, done) => {
                         self.record(&mut states, tier, reference, scope.clone(), done, ctx, None);
-                        released |= remaining.finish(&scope, tiers[tier].stage);
+                        if remaining.finish(&scope, tiers[tier].stage) {
+                            emptied.add(scope);
+                        }
                     }
                 }
             }
-            if released {
+            if !matches!(emptied, Emptied::Nothing) {
                 continue;
             }
             let Some((tier, job, done)) = in_flight.next().await else {
                 if ready.is_empty() {
                     // Nothing in flight, nothing ready: either all is done, or (a stage whose
                     // objects all failed to prepare) the next stage may start now.
-                    if waiting.is_empty() {
+                    let Some(first) = waiting.first_stage() else {
                         break;
-                    }
-                    released = true;
-                    remaining.clear_before(waiting.iter().map(|g| g.stage).min().unwrap_or(0));
+                    };
+                    emptied = Emptied::All;
+                    remaining.clear_before(first);
                 }
                 continue;
             };
@@ -894,7 +892,9 @@ impl Run {
                 ctx,
                 volume,
             );
-            released |= remaining.finish(&scope, tiers[tier].stage);
+            if remaining.finish(&scope, tiers[tier].stage) {
+                emptied.add(scope);
+            }
         }
 
         for state in states.into_iter().flatten() {
@@ -1140,6 +1140,96 @@ struct Group {
     /// The target namespace; `None` for cluster-scoped objects.
     scope: Option<String>,
     objects: Vec<PlannedObject>,
+}
+
+/// The groups waiting for their stage, by namespace (`None`: cluster-scoped), each
+/// namespace's in stage order. A group can start only when its namespace or the cluster-scoped
+/// objects finish a stage, so a finished stage looks at those namespaces alone: a restore of
+/// many namespaces does not scan every waiting group each time one of them moves on.
+struct Waiting {
+    by_scope: BTreeMap<Option<String>, VecDeque<Group>>,
+}
+
+impl Waiting {
+    fn new(mut groups: Vec<Group>) -> Self {
+        groups.sort_by_key(|group| group.stage);
+        let mut by_scope: BTreeMap<Option<String>, VecDeque<Group>> = BTreeMap::new();
+        for group in groups {
+            by_scope
+                .entry(group.scope.clone())
+                .or_default()
+                .push_back(group);
+        }
+        Waiting { by_scope }
+    }
+
+    /// The earliest stage still waiting anywhere.
+    fn first_stage(&self) -> Option<usize> {
+        self.by_scope
+            .values()
+            .filter_map(|groups| groups.front().map(|group| group.stage))
+            .min()
+    }
+
+    /// Moves to `ready` the groups of every namespace that may start now.
+    fn release_all(&mut self, remaining: &Remaining, ready: &mut VecDeque<(usize, PlannedObject)>) {
+        let scopes: BTreeSet<Option<String>> = self.by_scope.keys().cloned().collect();
+        self.release(&scopes, remaining, ready);
+    }
+
+    /// Moves to `ready` the groups of these namespaces, and the cluster-scoped ones, that may
+    /// start now, earlier stages first.
+    fn release(
+        &mut self,
+        scopes: &BTreeSet<Option<String>>,
+        remaining: &Remaining,
+        ready: &mut VecDeque<(usize, PlannedObject)>,
+    ) {
+        let mut started = Vec::new();
+        for scope in scopes.iter().chain(std::iter::once(&None)) {
+            let Some(groups) = self.by_scope.get_mut(scope) else {
+                continue;
+            };
+            // Stages only ever allow later ones once earlier ones are done, so the first group
+            // that must wait means the rest of its namespace waits too.
+            while groups.front().is_some_and(|group| remaining.allows(group)) {
+                started.extend(groups.pop_front());
+            }
+            if groups.is_empty() {
+                self.by_scope.remove(scope);
+            }
+        }
+        started.sort_by_key(|group| group.stage);
+        for group in started {
+            ready.extend(group.objects.into_iter().map(|object| (group.tier, object)));
+        }
+    }
+}
+
+/// Which namespaces finished a stage since the scheduler last looked at the waiting groups.
+#[derive(Default)]
+enum Emptied {
+    #[default]
+    Nothing,
+    Scopes(BTreeSet<Option<String>>),
+    /// Look at every namespace: the cluster-scoped objects finished a stage (namespaced groups
+    /// wait for those), or the first look.
+    All,
+}
+
+impl Emptied {
+    fn add(&mut self, scope: Option<String>) {
+        match (scope, &mut *self) {
+            (_, Emptied::All) => {}
+            (None, _) => *self = Emptied::All,
+            (Some(namespace), Emptied::Scopes(scopes)) => {
+                scopes.insert(Some(namespace));
+            }
+            (Some(namespace), Emptied::Nothing) => {
+                *self = Emptied::Scopes(BTreeSet::from([Some(namespace)]));
+            }
+        }
+    }
 }
 
 /// One object after its restore actions: a request to send, or already finished.
@@ -1576,6 +1666,71 @@ mod tests {
         assert!(remaining.finish(&None, 2));
         assert!(remaining.allows(&group(3, Some("blog"))));
         assert!(remaining.allows(&group(9, None)));
+    }
+
+    /// The tiers of the objects `release` made ready, in order.
+    fn released(ready: &VecDeque<(usize, PlannedObject)>) -> Vec<usize> {
+        ready.iter().map(|(tier, _)| *tier).collect()
+    }
+
+    fn waiting_group(tier: usize, stage: usize, scope: Option<&str>) -> Group {
+        Group {
+            tier,
+            stage,
+            scope: scope.map(str::to_owned),
+            objects: vec![PlannedObject {
+                namespace: scope.map(str::to_owned),
+                target_namespace: scope.map(str::to_owned),
+                name: format!("object-{tier}"),
+                object: plan::Compact::new(&serde_json::json!({})),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_finished_stage_starts_only_what_waited_for_it() {
+        let shop = Some("shop".to_owned());
+        let blog = Some("blog".to_owned());
+        let groups = vec![
+            waiting_group(3, 2, Some("shop")),
+            waiting_group(0, 1, None),
+            waiting_group(1, 1, Some("shop")),
+            waiting_group(2, 1, Some("blog")),
+            waiting_group(4, 2, Some("blog")),
+            waiting_group(5, 3, None),
+        ];
+        let mut remaining = Remaining::default();
+        for group in &groups {
+            remaining.add(&group.scope, group.stage, group.objects.len());
+        }
+        let mut waiting = Waiting::new(groups);
+        let mut ready = VecDeque::new();
+        waiting.release_all(&remaining, &mut ready);
+        assert_eq!(released(&ready), vec![0, 2, 1], "stage 1 everywhere");
+        ready.clear();
+
+        // The cluster-scoped stage 1 is done: nothing else of stage 2 may start yet.
+        assert!(remaining.finish(&None, 1));
+        waiting.release_all(&remaining, &mut ready);
+        assert!(ready.is_empty());
+        // shop's stage 1 is done: shop's stage 2 starts, blog's waits for blog.
+        assert!(remaining.finish(&shop, 1));
+        waiting.release(&BTreeSet::from([shop.clone()]), &remaining, &mut ready);
+        assert_eq!(released(&ready), vec![3]);
+        ready.clear();
+        assert!(remaining.finish(&blog, 1));
+        waiting.release(&BTreeSet::from([blog.clone()]), &remaining, &mut ready);
+        assert_eq!(released(&ready), vec![4]);
+        ready.clear();
+        // The cluster-scoped stage 3 waits for every stage-2 object, then starts.
+        assert!(remaining.finish(&shop, 2));
+        waiting.release(&BTreeSet::from([shop.clone()]), &remaining, &mut ready);
+        assert!(ready.is_empty());
+        assert_eq!(waiting.first_stage(), Some(3));
+        assert!(remaining.finish(&blog, 2));
+        waiting.release(&BTreeSet::from([blog]), &remaining, &mut ready);
+        assert_eq!(released(&ready), vec![5]);
+        assert_eq!(waiting.first_stage(), None);
     }
 
     #[test]
