@@ -30,11 +30,10 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode};
 use kube::client::{Body, ClientBuilder};
 use tower::BoxError;
-use tower::buffer::BufferLayer;
 use tower::retry::{Policy, RetryLayer};
 
-/// Requests a client queues while its connection pool is busy (far above any in-flight limit
-/// godwit uses).
+/// Requests queued in front of kube's stack behind a `proxy-url` (far above any in-flight
+/// limit godwit uses).
 const BUFFER: usize = 1024;
 
 /// How requests are retried.
@@ -279,11 +278,9 @@ pub fn client(
         retries: retries.clone(),
         pause: pause.clone(),
     });
-    // Retrying sends a request again through the inner service, so that must be cloneable:
-    // a buffer in front of kube's boxed stack makes it so. Every attempt, the first and the
-    // retries, waits out a pause.
+    // Retrying sends a request again through the inner service, which `stack` makes
+    // cloneable. Every attempt, the first and the retries, waits out a pause.
     Ok(stack(config)?
-        .with_layer(&BufferLayer::new(BUFFER))
         .with_layer(&PausedLayer(pause))
         .with_layer(&layer)
         .build())
@@ -298,8 +295,10 @@ pub fn plain(config: kube::Config) -> Result<kube::Client, kube::Error> {
 /// The response body of [`stack`].
 type BoxBody = Box<dyn http_body::Body<Data = bytes::Bytes, Error = BoxError> + Send + Unpin>;
 
-/// The service under a godwit client (kube's `GenericService`).
-type Stack = tower::util::BoxService<Request<Body>, Response<BoxBody>, BoxError>;
+/// The service under a godwit client: kube's `GenericService`, but cloneable, so the retry
+/// layer can send a request again without a buffer (a task and a channel hop per request) in
+/// between.
+type Stack = tower::util::BoxCloneService<Request<Body>, Response<BoxBody>, BoxError>;
 
 /// kube's client stack (`ClientBuilder::try_from`) with `TCP_NODELAY` on its connections: the
 /// same connector (TLS from the kubeconfig, its timeouts), base URI, authentication and extra
@@ -310,7 +309,12 @@ fn stack(config: kube::Config) -> Result<ClientBuilder<Stack>, kube::Error> {
     use tower::ServiceExt as _;
 
     if config.proxy_url.is_some() {
-        return ClientBuilder::try_from(config);
+        // kube's own stack behind a proxy; it is not cloneable, so a buffer makes it so.
+        return Ok(
+            ClientBuilder::try_from(config)?.with_layer(&tower::layer::layer_fn(|service| {
+                Stack::new(tower::buffer::Buffer::new(service, BUFFER))
+            })),
+        );
     }
     let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
     connector.enforce_http(false);
@@ -334,7 +338,7 @@ fn stack(config: kube::Config) -> Result<ClientBuilder<Stack>, kube::Error> {
         .map_response(|response: Response<hyper::body::Incoming>| {
             response.map(|body| Box::new(body.map_err(BoxError::from)) as BoxBody)
         })
-        .boxed();
+        .boxed_clone();
     Ok(ClientBuilder::new(service, config.default_namespace))
 }
 
