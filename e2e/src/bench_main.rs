@@ -38,6 +38,22 @@ enum Command {
         #[arg(long)]
         apps: Option<usize>,
     },
+    /// A bare client's creates of a workload under a prefix of names (as the bench makes them,
+    /// namespaces first); prints objects per second on one line.
+    RawCreate {
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The namespaces' prefix; it must not be in use on the cluster.
+        #[arg(long)]
+        prefix: String,
+        /// Workload (b) of this many namespaces, else workload (a) of `--objects`.
+        #[arg(long)]
+        apps: Option<usize>,
+        #[arg(long, default_value_t = 10_000)]
+        objects: usize,
+        #[arg(long, default_value_t = godwit_restore::DEFAULT_REQUESTS_IN_FLIGHT)]
+        in_flight: usize,
+    },
     /// (Child) restore a tarball, every namespace renamed with a suffix.
     Restore {
         #[arg(long)]
@@ -102,6 +118,26 @@ fn main() -> ExitCode {
                     "{count} objects in {:.3} s: {:.0}/s",
                     took.as_secs_f64(),
                     count as f64 / took.as_secs_f64()
+                );
+            }
+            Command::RawCreate {
+                kubeconfig,
+                prefix,
+                apps,
+                objects,
+                in_flight,
+            } => {
+                let client = bench::bare_client(&kubeconfig).await?;
+                let workload = match apps {
+                    Some(namespaces) => bench::applications(&prefix, namespaces),
+                    None => bench::config_maps(&prefix, objects),
+                };
+                let took = bench::raw_create(&client, &workload, in_flight).await?;
+                println!(
+                    "{} objects in {:.3} s: {:.0}/s",
+                    workload.requests(),
+                    took.as_secs_f64(),
+                    workload.requests() as f64 / took.as_secs_f64()
                 );
             }
             Command::Restore {
