@@ -53,22 +53,34 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = match args.command.split_first() {
         None => {
             println!("press Ctrl-C to stop it");
-            tokio::signal::ctrl_c().await.ok();
+            stopped().await;
             ExitCode::SUCCESS
         }
         Some((program, rest)) => {
-            let status = tokio::process::Command::new(program)
+            let mut child = tokio::process::Command::new(program)
                 .args(rest)
                 .env("KUBECONFIG", &plane.kubeconfig)
                 .env("KUBESIM_CONFORMANCE_KUBECONFIG", &plane.kubeconfig)
-                .status()
-                .await
+                .kill_on_drop(true)
+                .spawn()
                 .map_err(|err| anyhow::anyhow!("cannot run {program}: {err}"))?;
-            if status.success() {
-                ExitCode::SUCCESS
-            } else {
-                eprintln!("`{}` failed ({status})", args.command.join(" "));
-                ExitCode::FAILURE
+            tokio::select! {
+                status = child.wait() => match status {
+                    Ok(status) if status.success() => ExitCode::SUCCESS,
+                    Ok(status) => {
+                        eprintln!("`{}` failed ({status})", args.command.join(" "));
+                        ExitCode::FAILURE
+                    }
+                    Err(err) => {
+                        eprintln!("cannot wait for `{}`: {err}", args.command.join(" "));
+                        ExitCode::FAILURE
+                    }
+                },
+                () = stopped() => {
+                    eprintln!("stopped before `{}` finished", args.command.join(" "));
+                    child.kill().await.ok();
+                    ExitCode::FAILURE
+                }
             }
         }
     };
@@ -79,4 +91,38 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("control plane files and logs are in {}", dir.display());
     }
     Ok(code)
+}
+
+/// Resolves on Ctrl-C, on SIGTERM, or once the process that started this one is gone (a
+/// `cargo xtask envtest run` interrupted on its own leaves this process to init): the control
+/// plane must not outlive whoever asked for it.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let parent = std::os::unix::process::parent_id();
+        let orphaned = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                if std::os::unix::process::parent_id() != parent {
+                    break;
+                }
+            }
+        };
+        let terminated = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut terminate) => {
+                    terminate.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = terminated => {}
+            () = orphaned => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
 }

@@ -2,7 +2,6 @@
 //! driven only through Velero's custom resources, as `kubectl` or the CLI would drive it.
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use godwit_api::{Backup, BackupStorageLocation, Restore};
@@ -293,33 +292,19 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
     let server = start_server(&cluster, &store, work.path(), &["--concurrency", "1"]).await;
 
     // Through the CLI this time, as a person would: it creates the Backup and waits for it.
-    let kubeconfig = cluster.kubeconfig.clone();
-    let created = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_godwit"))
-            .args([
-                "backup",
-                "create",
-                "slow",
-                "--include-namespaces",
-                "shop",
-                "--wait",
-            ])
-            .args(["--namespace", SERVER_NAMESPACE])
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        created.status.success(),
-        "{}\n{}\nserver log:\n{}",
-        String::from_utf8_lossy(&created.stdout),
-        String::from_utf8_lossy(&created.stderr),
-        server.log()
-    );
+    godwit_beside(
+        &cluster,
+        Some(&server),
+        &[
+            "backup",
+            "create",
+            "slow",
+            "--include-namespaces",
+            "shop",
+            "--wait",
+        ],
+    )
+    .await;
     let backups: Api<Backup> = Api::namespaced(cluster.client.clone(), SERVER_NAMESPACE);
     let backup = wait_for(&backups, "slow", &server, Backup::is_terminal_phase).await;
     assert_eq!(phase_of_backup(&backup), "Completed");
@@ -431,24 +416,12 @@ async fn restore_cut_short_by_a_crash_is_failed_on_restart_and_backup_delete_cle
 
     // `godwit backup delete` makes a DeleteBackupRequest; the server deletes the backup's
     // files, the restores made from it, and the Backup.
-    let kubeconfig = cluster.kubeconfig.clone();
-    let deleted = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_godwit"))
-            .args(["backup", "delete", "slow", "--confirm"])
-            .args(["--namespace", SERVER_NAMESPACE])
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        deleted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deleted.stderr)
-    );
+    godwit_beside(
+        &cluster,
+        Some(&restarted),
+        &["backup", "delete", "slow", "--confirm"],
+    )
+    .await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while backups.get_opt("slow").await.unwrap().is_some()
         || restores.get_opt("interrupted").await.unwrap().is_some()

@@ -268,6 +268,11 @@ pub fn restore_of(name: &str, backup: &str) -> Restore {
 /// Runs the `godwit` CLI against the cluster (server namespace, its kubeconfig) off the async
 /// runtime; fails the test, with both outputs, when it does not succeed.
 pub async fn godwit(cluster: &Cluster, args: &[&str]) -> String {
+    godwit_beside(cluster, None, args).await
+}
+
+/// [`godwit`], with the server's log in the failure message when `server` is given.
+pub async fn godwit_beside(cluster: &Cluster, server: Option<&Server>, args: &[&str]) -> String {
     let kubeconfig = cluster.kubeconfig.clone();
     let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
     let output = tokio::task::spawn_blocking(move || {
@@ -285,8 +290,12 @@ pub async fn godwit(cluster: &Cluster, args: &[&str]) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        "{stdout}\n{}{}",
+        String::from_utf8_lossy(&output.stderr),
+        server.map_or(String::new(), |server| format!(
+            "\nserver log:\n{}",
+            server.log()
+        ))
     );
     stdout
 }
