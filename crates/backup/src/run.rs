@@ -31,7 +31,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use godwit_discovery::discover;
-use godwit_tarball::{BackupWriter, Item, WriteCounts, WriterOptions};
+use godwit_tarball::{BackupWriter, Item, SerializedObject, WriteCounts, WriterOptions};
 use godwit_versioning::GroupResource;
 
 use crate::Error;
@@ -89,8 +89,9 @@ struct Listed {
     kind: String,
     namespace: Option<String>,
     name: String,
-    /// The object as it goes into the tarball; the writer serializes it.
-    object: Value,
+    /// The object as it goes into the tarball, serialized by the list task (the writer thread
+    /// has gzip to do).
+    object: SerializedObject,
 }
 
 /// What the objects of one list share.
@@ -745,13 +746,28 @@ impl Collector<'_> {
             .and_then(Value::as_str)
             .unwrap_or(&resource.kind)
             .to_owned();
-        // The writer serializes the map, whose keys are sorted as Go's encoding/json writes them.
         let related = actions::apply(
             group_resource,
             namespace.as_deref(),
             &mut object,
             &self.options.backup_name,
         );
+        // The map's keys are sorted, as Go's encoding/json writes them.
+        let item = Item {
+            group_resource,
+            namespace: namespace.as_deref(),
+            name: &name,
+            version,
+            preferred_version: &list.preferred_version,
+        };
+        let object = match SerializedObject::new(&item, &object) {
+            Ok(object) => object,
+            Err(err) => {
+                self.shared
+                    .fail(namespace.as_deref(), format!("{err}; it is left out"));
+                return None;
+            }
+        };
         let listed = Listed {
             list: Arc::clone(list),
             kind,
@@ -949,7 +965,7 @@ fn write_items<W: Write>(
             version: &list.version,
             preferred_version: &list.preferred_version,
         };
-        match tar.append(&item, &listed.object) {
+        match tar.append_serialized(&item, &listed.object) {
             Ok(()) => {}
             Err(
                 err @ (godwit_tarball::Error::InvalidItem { .. }

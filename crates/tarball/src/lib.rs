@@ -21,4 +21,4 @@ pub use reader::{
     BackupObject, ExtractedBackup, Limits, Objects, StreamedObject, extract, for_each_object, list,
     unpack,
 };
-pub use writer::{BackupWriter, WriteCounts, WriterOptions};
+pub use writer::{BackupWriter, SerializedObject, WriteCounts, WriterOptions};

@@ -63,6 +63,36 @@ pub struct WriteCounts {
 /// Bytes of tar stream gathered before they go to gzip.
 const GZIP_INPUT_BUFFER: usize = 128 * 1024;
 
+/// One object as compact JSON, ready for [`BackupWriter::append_serialized`]. Serializing is
+/// the larger part of a writer's work after gzip, so a caller with several threads can do it
+/// before handing objects to the one writer. Made only from a JSON object.
+#[derive(Debug, Clone)]
+pub struct SerializedObject(Vec<u8>);
+
+impl SerializedObject {
+    /// Serializes `object` (keys in the map's order: sorted, as Go writes them); refuses a
+    /// value that is not a JSON object. `item` names the object in the error.
+    pub fn new(item: &Item<'_>, object: &serde_json::Value) -> Result<Self, Error> {
+        if !object.is_object() {
+            return Err(Error::InvalidItemJson {
+                item: item.describe(),
+                why: "the value is not an object".to_owned(),
+            });
+        }
+        serde_json::to_vec(object)
+            .map(SerializedObject)
+            .map_err(|err| Error::InvalidItemJson {
+                item: item.describe(),
+                why: err.to_string(),
+            })
+    }
+
+    /// The JSON bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Writes a Velero backup tarball (format 1.1.0) to `W`, one object version at a time.
 pub struct BackupWriter<W: Write> {
     /// The buffer gives gzip large writes: tar writes each header, body and padding apart, and
@@ -97,17 +127,17 @@ impl<W: Write> BackupWriter<W> {
     /// Appends one object at one version, serialized as compact JSON. The preferred version is
     /// written twice (legacy path first, then `<version>-preferredversion`), as Velero does.
     pub fn append(&mut self, item: &Item<'_>, object: &serde_json::Value) -> Result<(), Error> {
-        if !object.is_object() {
-            return Err(Error::InvalidItemJson {
-                item: item.describe(),
-                why: "the value is not an object".to_owned(),
-            });
-        }
-        let json = serde_json::to_vec(object).map_err(|err| Error::InvalidItemJson {
-            item: item.describe(),
-            why: err.to_string(),
-        })?;
-        self.write_item(item, &json)
+        let object = SerializedObject::new(item, object)?;
+        self.write_item(item, &object.0)
+    }
+
+    /// [`Self::append`] of an object serialized beforehand, on whichever thread made it.
+    pub fn append_serialized(
+        &mut self,
+        item: &Item<'_>,
+        object: &SerializedObject,
+    ) -> Result<(), Error> {
+        self.write_item(item, &object.0)
     }
 
     /// Appends one object at one version from JSON bytes, written exactly as given (pass
