@@ -109,16 +109,8 @@ fn main() -> ExitCode {
             }
             Command::RawList { kubeconfig, apps } => {
                 let client = bench::bare_client(&kubeconfig).await?;
-                let workload = match apps {
-                    Some(namespaces) => bench::applications("bench", namespaces),
-                    None => bench::config_maps("bench", 1),
-                };
-                let (count, took) = bench::raw_list(&client, &workload).await?;
-                println!(
-                    "{count} objects in {:.3} s: {:.0}/s",
-                    took.as_secs_f64(),
-                    count as f64 / took.as_secs_f64()
-                );
+                let (count, took) = bench::raw_list(&client, &workload("bench", apps, 1)).await?;
+                println!("{}", rate(count, took));
             }
             Command::RawCreate {
                 kubeconfig,
@@ -128,17 +120,9 @@ fn main() -> ExitCode {
                 in_flight,
             } => {
                 let client = bench::bare_client(&kubeconfig).await?;
-                let workload = match apps {
-                    Some(namespaces) => bench::applications(&prefix, namespaces),
-                    None => bench::config_maps(&prefix, objects),
-                };
+                let workload = workload(&prefix, apps, objects);
                 let took = bench::raw_create(&client, &workload, in_flight).await?;
-                println!(
-                    "{} objects in {:.3} s: {:.0}/s",
-                    workload.requests(),
-                    took.as_secs_f64(),
-                    workload.requests() as f64 / took.as_secs_f64()
-                );
+                println!("{}", rate(workload.requests(), took));
             }
             Command::Restore {
                 kubeconfig,
@@ -153,6 +137,23 @@ fn main() -> ExitCode {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Workload (b) of `apps` namespaces when given, else workload (a) of `objects` ConfigMaps.
+fn workload(prefix: &str, apps: Option<usize>, objects: usize) -> bench::Workload {
+    match apps {
+        Some(namespaces) => bench::applications(prefix, namespaces),
+        None => bench::config_maps(prefix, objects),
+    }
+}
+
+/// `N objects in S s: R/s`.
+fn rate(count: usize, took: std::time::Duration) -> String {
+    format!(
+        "{count} objects in {:.3} s: {:.0}/s",
+        took.as_secs_f64(),
+        count as f64 / took.as_secs_f64()
+    )
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<()> {

@@ -1333,7 +1333,7 @@ async fn create_one(
     match target.client.request_text(request).await {
         Ok(created) => {
             let mut warnings: Vec<String> = Vec::new();
-            if carries_managed_fields(&job.managed_fields) {
+            if crate::managed_fields::may_carry(&job.managed_fields) {
                 warnings.extend(carry_managed_fields(target, job, &created).await);
             }
             if let Some(status) = &job.status {
@@ -1435,14 +1435,6 @@ async fn create_one(
             },
         },
     }
-}
-
-/// Whether the backed-up `managedFields` may need a patch after the create: only `Apply`
-/// entries are carried over (see [`restored_managed_fields`], which decides).
-fn carries_managed_fields(backed_up: &[Value]) -> bool {
-    backed_up
-        .iter()
-        .any(|entry| entry.get("operation").and_then(Value::as_str) == Some("Apply"))
 }
 
 /// How many times the managedFields patch is tried again when the object changed meanwhile.

@@ -46,10 +46,7 @@ pub fn restored_managed_fields(
         .filter(|entry| readable_by_target(entry, group, served))
         .filter(|entry| manager(entry) != Some(FIELD_MANAGER))
         .collect();
-    let applied = kept
-        .iter()
-        .any(|entry| entry.get("operation").and_then(Value::as_str) == Some("Apply"));
-    if !applied {
+    if !kept.iter().any(|entry| is_apply(entry)) {
         return None;
     }
     let live_entries = live
@@ -94,6 +91,16 @@ fn manager(entry: &Value) -> Option<&str> {
 }
 
 /// godwit's entry for the object itself (not a subresource).
+/// Whether any of the backed-up entries is a server-side apply: without one,
+/// [`restored_managed_fields`] has nothing to carry and the created object need not be read.
+pub fn may_carry(backed_up: &[Value]) -> bool {
+    backed_up.iter().any(is_apply)
+}
+
+fn is_apply(entry: &Value) -> bool {
+    entry.get("operation").and_then(Value::as_str) == Some("Apply")
+}
+
 fn is_ours(entry: &Value) -> bool {
     manager(entry) == Some(FIELD_MANAGER)
         && entry

@@ -86,11 +86,6 @@ impl SerializedObject {
                 why: err.to_string(),
             })
     }
-
-    /// The JSON bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
 }
 
 /// Writes a Velero backup tarball (format 1.1.0) to `W`, one object version at a time.
