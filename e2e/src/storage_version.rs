@@ -137,6 +137,25 @@ async fn set_up_crd(
         &[("v1beta1", v1beta1_served, false), ("v1", true, true)],
     )
     .await??;
+    // A real API server serves a version added to a CRD a moment after accepting the change:
+    // until then a request at v1 answers a plain "404 page not found".
+    let at_v1: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        namespace,
+        &objects::widgets(names, scenario, "v1"),
+    );
+    wait_until(
+        &format!("{name} to serve v1"),
+        Duration::from_secs(30),
+        || async {
+            at_v1
+                .list(&ListParams::default().limit(1))
+                .await
+                .map(|_| true)
+                .map_err(anyhow::Error::from)
+        },
+    )
+    .await?;
     Ok(name)
 }
 
