@@ -342,6 +342,13 @@ pub async fn prepare_pitfalls(
     )
     .await
     .with_context(|| format!("cannot make v1 the storage version of CRD {crd_name}"))?;
+    // The plan below must find the group served, or it has no version to warn about.
+    kubeapi::wait_discovered(
+        client,
+        &format!("{}/v1", names.group(PITFALLS_SCENARIO)),
+        crate::scenarios::CUSTOM_PLURAL,
+    )
+    .await?;
 
     let group = names.group(PITFALLS_SCENARIO);
     let held = vec![

@@ -233,6 +233,27 @@ pub async fn wait_established(client: &Client, name: &str) -> anyhow::Result<()>
     .await
 }
 
+/// Waits until the API server's discovery lists `plural` in `group_version`: a real server
+/// publishes an established CRD (or a version added to one) there a moment later.
+pub async fn wait_discovered(
+    client: &Client,
+    group_version: &str,
+    plural: &str,
+) -> anyhow::Result<()> {
+    wait_until(
+        &format!("{plural} to appear in the discovery of {group_version}"),
+        Duration::from_secs(60),
+        || async {
+            let list = client.list_api_group_resources(group_version).await?;
+            Ok(list
+                .resources
+                .iter()
+                .any(|resource| resource.name == plural))
+        },
+    )
+    .await
+}
+
 /// Whether a CRD's status says `Established: True`.
 pub fn is_established(crd: &Value) -> bool {
     crd.pointer("/status/conditions")

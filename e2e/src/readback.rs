@@ -3,6 +3,7 @@
 //! [`crate::report::judge`].
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use godwit_api::Restore;
@@ -13,7 +14,7 @@ use crate::clusters::Cluster;
 use crate::evidence::{Inventory, collect_strings, parse_inventory, served_versions};
 use crate::godwit::{CliOutput, Godwit};
 use crate::harness::existing_config_map;
-use crate::kubeapi::{self, get};
+use crate::kubeapi::{self, get, wait_until};
 use crate::objects::{
     self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME, ROOT_CA_CONFIG_MAP,
 };
@@ -469,6 +470,31 @@ pub(crate) async fn observe(
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             };
+            // The target's controller manager fills a namespace the restore created a moment
+            // after its create. A timeout here is not an error: the checks below name what
+            // is missing.
+            let _ = wait_until(
+                &format!("the controllers to fill {namespace}"),
+                Duration::from_secs(60),
+                || async {
+                    let ca = get(
+                        client,
+                        &objects::config_maps(),
+                        Some(&namespace),
+                        ROOT_CA_CONFIG_MAP,
+                    )
+                    .await?;
+                    let account = get(
+                        client,
+                        &objects::service_accounts(),
+                        Some(&namespace),
+                        "default",
+                    )
+                    .await?;
+                    Ok(ca.is_some() && account.is_some())
+                },
+            )
+            .await;
             let restored = get(
                 client,
                 &objects::config_maps(),

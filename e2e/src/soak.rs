@@ -214,8 +214,9 @@ pub async fn run(
     let create_seconds = crate::bench::raw_create(&client, &workload, 64)
         .await?
         .as_secs_f64();
-    // Both backups must see what the control plane adds to a namespace, or they differ by it.
-    wait_for_root_ca(&client, SOURCE_NAMESPACE).await?;
+    // Both backups must see what the control plane adds to a namespace (its root CA ConfigMap
+    // and default ServiceAccount, from two controllers), or they differ by it.
+    wait_for_namespace_filled(&client, SOURCE_NAMESPACE).await?;
 
     println!("soak: fault-free backup");
     let clean_tarball = options.work_dir.join("fault-free.tar.gz");
@@ -378,28 +379,29 @@ async fn backup(client: &Client, options: &SoakOptions, out: &Path) -> anyhow::R
     Ok(format!("{:?}", outcome.phase))
 }
 
-/// Waits until the control plane has published its CA into `namespace`.
-async fn wait_for_root_ca(client: &Client, namespace: &str) -> anyhow::Result<()> {
+/// Waits until the control plane has filled `namespace` (its CA and default ServiceAccount).
+async fn wait_for_namespace_filled(client: &Client, namespace: &str) -> anyhow::Result<()> {
     let started = Instant::now();
-    loop {
-        let found = crate::kubeapi::get(
-            client,
-            &crate::objects::config_maps(),
-            Some(namespace),
-            MADE_BY_THE_TARGET,
-        )
-        .await?;
-        if found.is_some() {
-            return Ok(());
+    let wanted = [
+        (crate::objects::config_maps(), MADE_BY_THE_TARGET),
+        (crate::objects::service_accounts(), "default"),
+    ];
+    for (resource, name) in &wanted {
+        loop {
+            let found = crate::kubeapi::get(client, resource, Some(namespace), name).await?;
+            if found.is_some() {
+                break;
+            }
+            if started.elapsed().as_secs() > 60 {
+                return Err(anyhow!(
+                    "no {} {name} in {namespace} after 60s; is the controller manager running?",
+                    resource.kind
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
-        if started.elapsed().as_secs() > 60 {
-            return Err(anyhow!(
-                "no ConfigMap {MADE_BY_THE_TARGET} in {namespace} after 60s; is the controller \
-                 manager running?"
-            ));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
+    Ok(())
 }
 
 /// The backed-up ConfigMaps' data, by name.

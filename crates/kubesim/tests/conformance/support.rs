@@ -407,13 +407,14 @@ pub const VOLATILE: &[&str] = &[
     "/metadata/managedFields",
 ];
 
-/// Polls `probe` every 50 ms until it returns `Some`, failing after 15 s.
+/// Polls `probe` every 50 ms until it returns `Some`, failing after 60 s (a real server on a
+/// loaded machine can be slow to settle).
 pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(value) = probe().await {
             return value;
