@@ -184,6 +184,13 @@ fn api_status(error: &kube::Error) -> Option<u16> {
     }
 }
 
+/// Whether the server said the object itself does not exist: a `NotFound` Status. A bare
+/// `404 page not found` (a server, perhaps one behind a load balancer, that does not serve the
+/// version yet) says nothing about the object, so it is not taken as the object being gone.
+fn object_not_found(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404 && status.reason == "NotFound")
+}
+
 fn object_name(object: &DynamicObject) -> String {
     let name = object.metadata.name.as_deref().unwrap_or_default();
     match object.metadata.namespace.as_deref() {
@@ -352,7 +359,7 @@ pub async fn migrate(
                 objects_rewritten: rewritten,
             });
         }
-        Err(error) if api_status(&error) == Some(404) => {
+        Err(error) if object_not_found(&error) => {
             return Ok(Outcome::Refused {
                 refusal: Refusal::CrdDeleted {
                     crd: crd_name.to_owned(),
@@ -517,7 +524,7 @@ impl Rewrite<'_> {
         for attempt in 1..=attempts {
             match api.replace(&name, &params, &object).await {
                 Ok(_) => return Ok(None),
-                Err(error) if api_status(&error) == Some(404) => {
+                Err(error) if object_not_found(&error) => {
                     self.gone += 1;
                     return Ok(None);
                 }

@@ -207,3 +207,42 @@ async fn a_stale_version_that_is_not_served_is_refused() {
          `kubectl get crd`"
     );
 }
+
+#[tokio::test]
+async fn a_write_answered_page_not_found_is_an_error_not_a_gone_object() {
+    let server = godwit_kubesim::start(godwit_kubesim::Options::default())
+        .await
+        .unwrap();
+    let client = server.client().unwrap();
+    set_up(&client, "gizmos", 4, true).await;
+    let name = format!("gizmos.{GROUP}");
+    // A server that does not serve v1 for writes yet (one behind a load balancer, say): the
+    // list works, each object's PUT answers a bare 404 that says nothing about the object.
+    server.faults().add(godwit_kubesim::FaultRule {
+        fault: godwit_kubesim::Fault::PageNotFound,
+        fraction: 1.0,
+        path_contains: Some("/gizmos/".to_owned()),
+        method: Some("PUT".to_owned()),
+    });
+    let before = resource_versions(&client, "gizmos").await;
+    let error = migrate(&client, &name, &Options::default(), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, godwit_crd_migration::Error::Update { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("status.storedVersions left as it is"),
+        "{error}"
+    );
+    server.faults().clear();
+    assert_eq!(resource_versions(&client, "gizmos").await, before);
+    let crd = crds(&client).get(&name).await.unwrap();
+    assert_eq!(
+        crd.data["status"]["storedVersions"],
+        json!(["v1beta1", "v1"])
+    );
+}

@@ -26,6 +26,9 @@ pub enum Fault {
     },
     /// Close the connection without answering; the request is not applied.
     DropConnection,
+    /// Answer a plain-text `404 page not found`, as a real API server does for a path it does
+    /// not serve (yet), such as a CRD version added a moment ago; the request is not applied.
+    PageNotFound,
 }
 
 /// A fault together with the requests it applies to.

@@ -123,6 +123,9 @@ async fn guard(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
             Some(Fault::ServerError { code }) => {
                 return ApiError::server_error(code).into_response();
             }
+            Some(Fault::PageNotFound) => {
+                return ApiError::page_not_found().into_response();
+            }
             Some(Fault::DropConnection) => {
                 let mut response = Response::new(Body::empty());
                 response.extensions_mut().insert(DropConnection);

@@ -38,7 +38,8 @@
 //! - Service cluster IPs (10.96.0.0/12, a single-stack IPv4 cluster), node ports from a
 //!   configurable range, health-check node ports, with the API server's 422 errors;
 //! - fault injection ([`Faults`], or `/kubesim/faults` over HTTP): latency, 429 with
-//!   `Retry-After`, 500/503, dropped connections, for a share of requests, a path or a method.
+//!   `Retry-After`, 500/503, dropped connections, a plain `404 page not found`, for a share of
+//!   requests, a path or a method.
 //!   kube clients retry 429, 503 and 504 themselves (up to 15 times with growing delays), so a
 //!   rule that always answers 503 makes a kube call take minutes;
 //! - optional persistence in a data directory (an append-only journal, compacted at start), so

@@ -59,8 +59,9 @@ pub struct ExecuteOptions {
     pub concurrency: usize,
     /// The namespace of the godwit (Velero) server: where the ConfigMaps are read.
     pub server_namespace: String,
-    /// How long to wait for a restored CRD to become Established. Default 60 s (Velero waits
-    /// up to its resource timeout, one minute by default).
+    /// How long to wait for a restored CRD to become Established, and then again for the
+    /// target's discovery to serve it. Default 60 s (Velero waits up to its resource timeout,
+    /// one minute by default).
     pub crd_established_timeout: Duration,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
@@ -286,6 +287,7 @@ impl Run {
 
         let crds = godwit_ordering::custom_resource_definitions();
         let mut tiers = std::mem::take(&mut plan.tiers);
+        let mut established = BTreeSet::new();
         if let Some(position) = tiers.iter().position(|t| t.group_resource == crds) {
             let crd_tier = tiers.remove(position);
             let crd_tiers = self
@@ -299,7 +301,7 @@ impl Run {
                 .filter(|o| o.object.group_resource == crds && o.outcome != Outcome::Failed)
                 .map(|o| o.object.name.clone())
                 .collect();
-            self.wait_established(&names).await;
+            established = self.wait_established(&names).await;
             plan.tiers.extend(crd_tiers);
         }
         let deferred: BTreeSet<GroupResource> = tiers
@@ -308,7 +310,16 @@ impl Run {
             .map(|t| t.group_resource.clone())
             .collect();
         if !deferred.is_empty() {
-            discovery = self.discover_serving(&deferred).await?;
+            // Wait for discovery only where the CRD is Established: the others cannot appear.
+            let wanted: BTreeSet<GroupResource> = tiers
+                .iter()
+                .filter(|t| {
+                    matches!(&t.decision, Decision::Deferred { custom_resource_definition, .. }
+                        if established.contains(custom_resource_definition))
+                })
+                .map(|t| t.group_resource.clone())
+                .collect();
+            discovery = self.discover_serving(&wanted).await?;
             let mut second = Plan {
                 tiers,
                 skipped: Vec::new(),
@@ -577,22 +588,31 @@ impl Run {
     }
 
     /// Discovers the target again after CRDs were established. An API server may publish a new
-    /// CRD's group in discovery a moment after Established, so this asks again (for up to about
-    /// five seconds) until every wanted group-resource is served; what is still missing then is
-    /// decided as not served.
+    /// CRD's group in discovery a while after Established (longer on a loaded machine), so this
+    /// asks again, for up to `crd_established_timeout`, until every wanted group-resource is
+    /// served; what is still missing then is decided as not served.
     async fn discover_serving(
         &mut self,
         wanted: &BTreeSet<GroupResource>,
     ) -> Result<Discovery, Error> {
-        for _ in 0..10 {
+        let deadline = Instant::now() + self.options.crd_established_timeout;
+        while !wanted.is_empty() {
             let (discovery, _) = godwit_discovery::discover(&self.client).await?;
-            if wanted
+            let missing: Vec<&GroupResource> = wanted
                 .iter()
-                .all(|gr| !discovery.versions_serving(gr).is_empty())
-            {
+                .filter(|gr| discovery.versions_serving(gr).is_empty())
+                .collect();
+            if missing.is_empty() {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            if Instant::now() >= deadline {
+                tracing::warn!(
+                    missing = ?missing,
+                    "established CRDs still not in the target's discovery; deciding without them"
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
         self.discover().await
     }
@@ -677,16 +697,19 @@ impl Run {
         }
     }
 
-    /// Waits until each CRD reports Established, or the timeout passes (then a warning).
-    async fn wait_established(&mut self, names: &[String]) {
+    /// Waits until each CRD reports Established, or the timeout passes (then a warning); the
+    /// names of those that are.
+    async fn wait_established(&mut self, names: &[String]) -> BTreeSet<String> {
         let crds: Api<DynamicObject> = Api::all_with(self.client.clone(), &crd_resource());
         let deadline = Instant::now() + self.options.crd_established_timeout;
+        let mut established_names = BTreeSet::new();
         for name in names {
             loop {
                 let live = crds.get_opt(name).await;
                 if let Ok(Some(crd)) = &live
                     && established(&crd.data)
                 {
+                    established_names.insert(name.clone());
                     break;
                 }
                 if Instant::now() >= deadline {
@@ -702,6 +725,7 @@ impl Run {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
+        established_names
     }
 
     /// Creates the plan's namespaces that are missing, from the backed-up Namespace when there
@@ -1318,19 +1342,34 @@ async fn create_one(
     };
     // The body goes out as it is; the API server judges it and names what is wrong. The
     // answer is read only when the managedFields patch needs it.
-    let request = serde_json::to_vec(&job.body)
-        .map_err(|err| err.to_string())
-        .and_then(|body| {
-            target
-                .collection
-                .create(&post_params(), body)
-                .map_err(|err| err.to_string())
-        });
-    let request = match request {
-        Ok(request) => request,
-        Err(err) => return failed(format!("cannot build the create request: {err}")),
+    let build = || {
+        serde_json::to_vec(&job.body)
+            .map_err(|err| err.to_string())
+            .and_then(|body| {
+                target
+                    .collection
+                    .create(&post_params(), body)
+                    .map_err(|err| err.to_string())
+            })
     };
-    match target.client.request_text(request).await {
+    let mut delay = NOT_SERVED_FIRST_DELAY;
+    let answer = loop {
+        let request = match build() {
+            Ok(request) => request,
+            Err(err) => return failed(format!("cannot build the create request: {err}")),
+        };
+        match target.client.request_text(request).await {
+            // Discovery said the version is served; a server that does not serve it yet (a
+            // CRD restored a moment ago, another server behind a load balancer) is asked again.
+            Err(error) if not_served_yet(&error) && delay <= NOT_SERVED_LAST_DELAY => {
+                tracing::debug!(object = %job.object, ?delay, "404 page not found; asking again");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => break other,
+        }
+    };
+    match answer {
         Ok(created) => {
             let mut warnings: Vec<String> = Vec::new();
             if crate::managed_fields::may_carry(&job.managed_fields) {
@@ -1522,6 +1561,17 @@ fn patch_params() -> PatchParams {
 }
 
 /// `AlreadyExists` (409 with that reason; a 409 `Conflict` is something else).
+/// The first wait before a create answered `404 page not found` is sent again; it doubles up
+/// to [`NOT_SERVED_LAST_DELAY`] (about four seconds in all).
+const NOT_SERVED_FIRST_DELAY: Duration = Duration::from_millis(250);
+const NOT_SERVED_LAST_DELAY: Duration = Duration::from_secs(2);
+
+/// A bare `404 page not found`: the server does not serve the path at all (not an object or a
+/// namespace that is missing, which is a `NotFound` Status).
+fn not_served_yet(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404 && status.reason != "NotFound")
+}
+
 fn already_exists(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 409 && status.reason == "AlreadyExists")
 }

@@ -716,6 +716,76 @@ async fn under_injected_faults_every_object_is_restored_exactly_once() {
     target.shutdown().await;
 }
 
+/// A server that does not serve a path yet (a CRD restored a moment ago, another server behind
+/// a load balancer) answers a bare `404 page not found`; a create meeting one is sent again for
+/// a few seconds, and fails naming the answer when the path never appears.
+#[tokio::test]
+async fn a_create_answered_page_not_found_is_sent_again() {
+    let (_dir, backup) = shop_backup().await;
+    let target = kubesim(Profile::V1_33).await;
+    let client = target.client().unwrap();
+    let faults = target.faults();
+    let rule = |fraction| FaultRule {
+        fault: Fault::PageNotFound,
+        fraction,
+        path_contains: Some("/configmaps".to_owned()),
+        method: Some("POST".to_owned()),
+    };
+
+    // Some of the creates meet it: each is sent again and restored.
+    faults.add(rule(0.5));
+    let result = restore(&client, &backup, spec("sometimes"), &options()).await;
+    let injected = faults.injected();
+    faults.clear();
+    assert!(injected > 0, "no create met a 404");
+    assert_eq!(result.phase, Phase::Completed, "{:?}", errors(&result));
+    for name in ["cart", "pay"] {
+        assert_eq!(
+            result
+                .outcome_of("configmaps", Some("shop"), name)
+                .unwrap()
+                .outcome,
+            Outcome::Created
+        );
+        assert_eq!(
+            configmap(&client, "shop", name).await["metadata"]["name"],
+            name
+        );
+    }
+
+    // Every create meets it: asked again five times in all, then the object fails with the
+    // server's answer and the rest of the restore goes on.
+    let before = faults.injected();
+    faults.add(rule(1.0));
+    let mut moved = spec("never");
+    moved.namespace_mapping = [("shop".to_owned(), "shop3".to_owned())].into();
+    let result = restore(&client, &backup, moved, &options()).await;
+    let injected = faults.injected() - before;
+    faults.clear();
+    assert_eq!(injected, 10, "two ConfigMaps, five attempts each");
+    assert_eq!(result.phase, Phase::PartiallyFailed);
+    let failed = result
+        .outcome_of("configmaps", Some("shop"), "cart")
+        .unwrap();
+    assert_eq!(failed.outcome, Outcome::Failed);
+    assert!(
+        failed
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("404 page not found"),
+        "{failed:?}"
+    );
+    assert_eq!(
+        result
+            .outcome_of("serviceaccounts", Some("shop"), "builder")
+            .unwrap()
+            .outcome,
+        Outcome::Created
+    );
+    target.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_missing_priorities_configmap_is_fine_and_user_priorities_are_read() {
     let (_dir, backup) = source_backup(false).await;
