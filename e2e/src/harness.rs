@@ -16,9 +16,7 @@ use crate::evidence::{backup_holds, current_server, group_resource, target_serve
 use crate::godwit::{Godwit, Server, tail};
 use crate::in_cluster;
 use crate::kubeapi::{self, create, create_if_missing, wait_until};
-use crate::objects::{
-    self, BACKED_UP_VALUE, CLAIM_LABEL, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME, ROOT_CA_CONFIG_MAP,
-};
+use crate::objects::{self, BACKED_UP_VALUE, CLAIM_LABEL, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME};
 use crate::readback::{Restores, backup_inventory, observe, read_restore, served_groups};
 use crate::report::{Check, Observation, Row, judge};
 use crate::scenarios::{self, Kind, Names, POLICY_LABEL, RUN_LABEL, Scenario};
@@ -941,21 +939,7 @@ async fn set_up(
             Kind::ControlPlaneObjects => {
                 // The source's controller manager fills the namespace a moment after its
                 // create; the backup must find it filled.
-                wait_until(
-                    &format!("ConfigMap {namespace}/{ROOT_CA_CONFIG_MAP} in the source"),
-                    Duration::from_secs(60),
-                    || async {
-                        let found = kubeapi::get(
-                            source,
-                            &objects::config_maps(),
-                            Some(&namespace),
-                            ROOT_CA_CONFIG_MAP,
-                        )
-                        .await?;
-                        Ok(found.is_some())
-                    },
-                )
-                .await?;
+                kubeapi::wait_namespace_filled(source, &namespace).await?;
             }
             Kind::ExistingNone | Kind::ExistingUpdate => {
                 let (name, policy) = existing_config_map(scenario.kind);

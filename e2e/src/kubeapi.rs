@@ -254,6 +254,23 @@ pub async fn wait_discovered(
     .await
 }
 
+/// Waits (up to 60 s) until the controller manager has filled a namespace: its root CA
+/// ConfigMap and its `default` ServiceAccount, which two controllers add a moment after the
+/// namespace is created.
+pub async fn wait_namespace_filled(client: &Client, namespace: &str) -> anyhow::Result<()> {
+    use crate::objects::{ROOT_CA_CONFIG_MAP, config_maps, service_accounts};
+    wait_until(
+        &format!("the controller manager to fill namespace {namespace}"),
+        Duration::from_secs(60),
+        || async {
+            let ca = get(client, &config_maps(), Some(namespace), ROOT_CA_CONFIG_MAP).await?;
+            let account = get(client, &service_accounts(), Some(namespace), "default").await?;
+            Ok(ca.is_some() && account.is_some())
+        },
+    )
+    .await
+}
+
 /// Whether a CRD's status says `Established: True`.
 pub fn is_established(crd: &Value) -> bool {
     crd.pointer("/status/conditions")

@@ -3,7 +3,6 @@
 //! [`crate::report::judge`].
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use godwit_api::Restore;
@@ -14,7 +13,7 @@ use crate::clusters::Cluster;
 use crate::evidence::{Inventory, collect_strings, parse_inventory, served_versions};
 use crate::godwit::{CliOutput, Godwit};
 use crate::harness::existing_config_map;
-use crate::kubeapi::{self, get, wait_until};
+use crate::kubeapi::{self, get};
 use crate::objects::{
     self, BACKED_UP_VALUE, CLAIM_NAME, LIVE_VALUE, OBJECT_NAME, ROOT_CA_CONFIG_MAP,
 };
@@ -473,28 +472,7 @@ pub(crate) async fn observe(
             // The target's controller manager fills a namespace the restore created a moment
             // after its create. A timeout here is not an error: the checks below name what
             // is missing.
-            let _ = wait_until(
-                &format!("the controllers to fill {namespace}"),
-                Duration::from_secs(60),
-                || async {
-                    let ca = get(
-                        client,
-                        &objects::config_maps(),
-                        Some(&namespace),
-                        ROOT_CA_CONFIG_MAP,
-                    )
-                    .await?;
-                    let account = get(
-                        client,
-                        &objects::service_accounts(),
-                        Some(&namespace),
-                        "default",
-                    )
-                    .await?;
-                    Ok(ca.is_some() && account.is_some())
-                },
-            )
-            .await;
+            let _ = kubeapi::wait_namespace_filled(client, &namespace).await;
             let restored = get(
                 client,
                 &objects::config_maps(),

@@ -216,7 +216,7 @@ pub async fn run(
         .as_secs_f64();
     // Both backups must see what the control plane adds to a namespace (its root CA ConfigMap
     // and default ServiceAccount, from two controllers), or they differ by it.
-    wait_for_namespace_filled(&client, SOURCE_NAMESPACE).await?;
+    crate::kubeapi::wait_namespace_filled(&client, SOURCE_NAMESPACE).await?;
 
     println!("soak: fault-free backup");
     let clean_tarball = options.work_dir.join("fault-free.tar.gz");
@@ -377,31 +377,6 @@ async fn backup(client: &Client, options: &SoakOptions, out: &Path) -> anyhow::R
         println!("soak: the backup reported errors: {errors:?}");
     }
     Ok(format!("{:?}", outcome.phase))
-}
-
-/// Waits until the control plane has filled `namespace` (its CA and default ServiceAccount).
-async fn wait_for_namespace_filled(client: &Client, namespace: &str) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let wanted = [
-        (crate::objects::config_maps(), MADE_BY_THE_TARGET),
-        (crate::objects::service_accounts(), "default"),
-    ];
-    for (resource, name) in &wanted {
-        loop {
-            let found = crate::kubeapi::get(client, resource, Some(namespace), name).await?;
-            if found.is_some() {
-                break;
-            }
-            if started.elapsed().as_secs() > 60 {
-                return Err(anyhow!(
-                    "no {} {name} in {namespace} after 60s; is the controller manager running?",
-                    resource.kind
-                ));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-    }
-    Ok(())
 }
 
 /// The backed-up ConfigMaps' data, by name.

@@ -1560,10 +1560,10 @@ fn patch_params() -> PatchParams {
     }
 }
 
-/// `AlreadyExists` (409 with that reason; a 409 `Conflict` is something else).
 /// The first wait before a create answered `404 page not found` is sent again; it doubles up
 /// to [`NOT_SERVED_LAST_DELAY`] (about four seconds in all).
 const NOT_SERVED_FIRST_DELAY: Duration = Duration::from_millis(250);
+/// The last wait; a bare 404 after it is the object's failure.
 const NOT_SERVED_LAST_DELAY: Duration = Duration::from_secs(2);
 
 /// A bare `404 page not found`: the server does not serve the path at all (not an object or a
@@ -1572,6 +1572,7 @@ fn not_served_yet(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 404 && status.reason != "NotFound")
 }
 
+/// `AlreadyExists` (409 with that reason; a 409 `Conflict` is something else).
 fn already_exists(error: &kube::Error) -> bool {
     matches!(error, kube::Error::Api(status) if status.code == 409 && status.reason == "AlreadyExists")
 }
