@@ -579,12 +579,16 @@ impl Run {
 
     async fn discover(&mut self) -> Result<Discovery, Error> {
         let (discovery, problems) = godwit_discovery::discover(&self.client).await?;
+        self.warn_discovery_problems(problems);
+        Ok(discovery)
+    }
+
+    fn warn_discovery_problems(&mut self, problems: Vec<godwit_discovery::Error>) {
         for problem in problems {
             self.result
                 .warnings
                 .add_velero(format!("discovery of the target: {problem}"));
         }
-        Ok(discovery)
     }
 
     /// Discovers the target again after CRDs were established. An API server may publish a new
@@ -596,25 +600,25 @@ impl Run {
         wanted: &BTreeSet<GroupResource>,
     ) -> Result<Discovery, Error> {
         let deadline = Instant::now() + self.options.crd_established_timeout;
-        while !wanted.is_empty() {
-            let (discovery, _) = godwit_discovery::discover(&self.client).await?;
+        loop {
+            let (discovery, problems) = godwit_discovery::discover(&self.client).await?;
             let missing: Vec<&GroupResource> = wanted
                 .iter()
                 .filter(|gr| discovery.versions_serving(gr).is_empty())
                 .collect();
-            if missing.is_empty() {
-                break;
-            }
-            if Instant::now() >= deadline {
-                tracing::warn!(
-                    missing = ?missing,
-                    "established CRDs still not in the target's discovery; deciding without them"
-                );
-                break;
+            let late = Instant::now() >= deadline;
+            if missing.is_empty() || late {
+                if !missing.is_empty() {
+                    tracing::warn!(
+                        missing = ?missing,
+                        "established CRDs still not in the target's discovery; deciding without them"
+                    );
+                }
+                self.warn_discovery_problems(problems);
+                return Ok(discovery);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        self.discover().await
     }
 
     /// Logs, per group-resource, the version chosen and the rule (or why none).
